@@ -1,0 +1,69 @@
+//! `hexaclaw gateway run`: every route of every endpoint group on one local listener.
+
+use clap::{Args, Subcommand, ValueEnum};
+use hexaclaw_shared::config::Config;
+use hexaclaw_shared::state::AppState;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct GatewayArgs {
+    #[command(subcommand)]
+    cmd: GatewayCmd,
+}
+
+#[derive(Subcommand)]
+enum GatewayCmd {
+    /// Run the gateway in the foreground.
+    Run(RunArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Bind {
+    /// 127.0.0.1 only.
+    Loopback,
+    /// All interfaces (0.0.0.0): reachable from your network.
+    Lan,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Which interfaces to listen on.
+    #[arg(long, value_enum, default_value = "loopback")]
+    bind: Bind,
+    /// TCP port.
+    #[arg(long, default_value_t = 18789)]
+    port: u16,
+    /// Data directory of the embedded store (default ~/.openclaw/hexaclaw).
+    #[arg(long, env = "HEXACLAW_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long)]
+    json_logs: bool,
+}
+
+pub async fn run(args: GatewayArgs) -> anyhow::Result<()> {
+    match args.cmd {
+        GatewayCmd::Run(a) => run_foreground(a).await,
+    }
+}
+
+async fn run_foreground(a: RunArgs) -> anyhow::Result<()> {
+    hexaclaw_shared::telemetry::init(a.json_logs);
+    let mut overrides = HashMap::new();
+    if let Some(d) = &a.data_dir {
+        overrides.insert("HEXACLAW_DATA_DIR".to_owned(), d.display().to_string());
+    }
+    let config = Config::load_with(&overrides).await?;
+    let state = AppState::from_config(config).await?;
+    let router = hexaclaw_shared::http::gateway_router(state);
+    let ip = match a.bind {
+        Bind::Loopback => "127.0.0.1",
+        Bind::Lan => "0.0.0.0",
+    };
+    let addr: SocketAddr = format!("{ip}:{}", a.port).parse()?;
+    hexaclaw_shared::host::serve_local(router, addr)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
+}

@@ -1,0 +1,72 @@
+//! HTTP: one router per endpoint group (each served by its own Lambda), merged into one for the
+//! local gateway, plus the shared extractors and fallbacks.
+
+pub mod extract;
+pub mod keys;
+pub mod models;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Endpoint groups, one Lambda each (ARCHITECTURE §1). `maintenance` has no routes.
+pub const GROUPS: &[&str] = &["models", "keys"];
+
+/// The router of one endpoint group, with the common layers.
+pub fn group_router(group: &str, state: AppState) -> Option<Router> {
+    let r = match group {
+        "models" => models::router(state),
+        "keys" => keys::router(state),
+        _ => return None,
+    };
+    Some(finish(r))
+}
+
+/// Every group's routes on one router: `hexaclaw gateway run`.
+pub fn gateway_router(state: AppState) -> Router {
+    let r = Router::new()
+        .merge(models::router(state.clone()))
+        .merge(keys::router(state))
+        .route("/health", axum::routing::get(health));
+    finish(r)
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+fn finish(r: Router) -> Router {
+    r.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(request_id))
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::not_found(format!("No route for {} {}", req.method(), req.uri().path()))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// Give every response an `x-request-id` (the Lambda request id when there is one).
+async fn request_id(req: Request, next: Next) -> Response {
+    let id = req
+        .extensions()
+        .get::<lambda_http::request::RequestContext>()
+        .and_then(|ctx| match ctx {
+            lambda_http::request::RequestContext::ApiGatewayV1(c) => c.request_id.clone(),
+            lambda_http::request::RequestContext::ApiGatewayV2(c) => c.request_id.clone(),
+            _ => None,
+        })
+        .unwrap_or_else(|| format!("req_{}", uuid::Uuid::now_v7().simple()));
+    let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}

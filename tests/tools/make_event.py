@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Write an API Gateway REST API (v1, Lambda proxy) event as API Gateway sends it.
+
+Used to (re)generate events/<group>/*.json; tests replay those files through the routers, and
+`sam local invoke -e events/<group>/<file>.json` feeds them to the built functions.
+Usage: make_event.py METHOD PATH RESOURCE OUT [--header K:V ...] [--body FILE] [--query k=v ...]
+"""
+import argparse, json, uuid
+
+ap = argparse.ArgumentParser()
+ap.add_argument("method"); ap.add_argument("path"); ap.add_argument("resource"); ap.add_argument("out")
+ap.add_argument("--header", action="append", default=[])
+ap.add_argument("--query", action="append", default=[])
+ap.add_argument("--body")
+ap.add_argument("--path-param", action="append", default=[])
+a = ap.parse_args()
+
+headers = {
+    "Accept": "application/json",
+    "Host": "abc123def4.execute-api.us-east-1.amazonaws.com",
+    "User-Agent": "curl/8.5.0",
+    "X-Amzn-Trace-Id": "Root=1-6750c1a0-3f0e5d2a7b8c9d0e1f2a3b4c",
+    "X-Forwarded-For": "203.0.113.7",
+    "X-Forwarded-Port": "443",
+    "X-Forwarded-Proto": "https",
+}
+for h in a.header:
+    k, v = h.split(":", 1)
+    headers[k.strip()] = v.strip()
+query = dict(q.split("=", 1) for q in a.query) or None
+pathp = dict(p.split("=", 1) for p in a.path_param) or None
+body = open(a.body).read() if a.body else None
+rid = str(uuid.uuid5(uuid.NAMESPACE_URL, a.method + a.path + a.out))
+event = {
+    "resource": a.resource,
+    "path": a.path,
+    "httpMethod": a.method,
+    "headers": headers,
+    "multiValueHeaders": {k: [v] for k, v in headers.items()},
+    "queryStringParameters": query,
+    "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+    "pathParameters": pathp,
+    "stageVariables": None,
+    "requestContext": {
+        "resourceId": "x1y2z3",
+        "resourcePath": a.resource,
+        "httpMethod": a.method,
+        "extendedRequestId": "Cq2bXF3yIAMF8Ow=",
+        "requestTime": "04/Dec/2026:21:30:00 +0000",
+        "path": "/prod" + a.path,
+        "accountId": "123456789012",
+        "protocol": "HTTP/1.1",
+        "stage": "prod",
+        "domainPrefix": "abc123def4",
+        "requestTimeEpoch": 1796419800000,
+        "requestId": rid,
+        "identity": {
+            "cognitoIdentityPoolId": None, "accountId": None, "cognitoIdentityId": None,
+            "caller": None, "sourceIp": "203.0.113.7", "principalOrgId": None,
+            "accessKey": None, "cognitoAuthenticationType": None,
+            "cognitoAuthenticationProvider": None, "userArn": None,
+            "userAgent": "curl/8.5.0", "user": None,
+        },
+        "domainName": "abc123def4.execute-api.us-east-1.amazonaws.com",
+        "apiId": "abc123def4",
+    },
+    "body": body,
+    "isBase64Encoded": False,
+}
+with open(a.out, "w") as f:
+    json.dump(event, f, indent=2)
+    f.write("\n")
