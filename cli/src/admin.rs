@@ -32,6 +32,16 @@ enum AdminCmd {
     /// API keys.
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Run the maintenance job once (monthly grants, expired holds), as the scheduled
+    /// function does in AWS.
+    #[command(subcommand)]
+    Maintenance(MaintenanceCmd),
+}
+
+#[derive(Subcommand)]
+enum MaintenanceCmd {
+    /// Run every maintenance task now.
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -170,6 +180,10 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             )
             .await?;
             json!({"id": rec.id, "key": secret, "name": rec.name, "scopes": rec.scopes, "account_id": account})
+        }
+        AdminCmd::Maintenance(MaintenanceCmd::Run) => {
+            let report = hexaclaw_shared::maintenance::run(store, chrono::Utc::now()).await?;
+            serde_json::to_value(report)?
         }
         AdminCmd::Key(KeyCmd::List { account }) => {
             let list = keys::list_for_account(store, &account).await?;

@@ -27,6 +27,40 @@ pub fn account_key(account_id: &str) -> Key {
     Key::new(format!("ACCT#{account_id}"), "A")
 }
 
+/// Accounts are listed in this many registry partitions.
+pub const REGISTRY_SHARDS: u32 = 8;
+
+fn registry_key(account_id: &str) -> Key {
+    let shard = account_id
+        .bytes()
+        .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32))
+        % REGISTRY_SHARDS;
+    Key::new(format!("ACCOUNTS#{shard}"), account_id)
+}
+
+/// Every account id (for the maintenance function), shard by shard.
+pub async fn all_account_ids(store: &StoreRef) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for shard in 0..REGISTRY_SHARDS {
+        let mut cursor = None;
+        loop {
+            let page = store
+                .query(
+                    Query::new(Table::Accounts, format!("ACCOUNTS#{shard}"))
+                        .limit(1000)
+                        .cursor(cursor),
+                )
+                .await?;
+            out.extend(page.items.iter().filter_map(|i| i.s("account_id").map(str::to_owned)));
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn email_key(email: &str) -> Key {
     Key::new(format!("EMAIL#{}", email.to_ascii_lowercase()), "A")
 }
@@ -81,11 +115,19 @@ pub async fn create(
     if let Some(uid) = firebase_uid {
         item.set("firebase_uid", uid);
     }
-    let mut ops = vec![TxOp::Put {
-        table: Table::Accounts,
-        item,
-        cond: Some(Cond::NotExists),
-    }];
+    let mut ops = vec![
+        TxOp::Put {
+            table: Table::Accounts,
+            item,
+            cond: Some(Cond::NotExists),
+        },
+        // Registry entry so the maintenance function can enumerate accounts without a scan.
+        TxOp::Put {
+            table: Table::Accounts,
+            item: Item::new(&registry_key(&id)).with("account_id", id.as_str()),
+            cond: None,
+        },
+    ];
     if let Some(e) = email {
         ops.push(TxOp::Put {
             table: Table::Accounts,

@@ -16,6 +16,8 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Extra structured data merged into the error object (e.g. Guardian findings).
     pub details: Option<serde_json::Value>,
+    /// Extra response headers (rate-limit figures, request ids).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -26,6 +28,7 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             details: None,
+            headers: Vec::new(),
         }
     }
 
@@ -101,6 +104,12 @@ impl ApiError {
         Self::new(StatusCode::GATEWAY_TIMEOUT, "timeout_error", message)
     }
 
+    /// Add a response header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details);
         self
@@ -138,6 +147,11 @@ impl IntoResponse for ApiError {
         let mut resp = (self.status, body).into_response();
         let h = resp.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (name, value) in &self.headers {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                h.insert(*name, v);
+            }
+        }
         if let Some(s) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
                 h.insert(header::RETRY_AFTER, v);

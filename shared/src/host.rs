@@ -115,3 +115,29 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+/// Entry point of the scheduled `maintenance` function: one run per EventBridge event (or one
+/// run and exit when started outside Lambda).
+pub async fn run_maintenance() -> Result<(), BoxError> {
+    crate::telemetry::init(true);
+    let config = Config::load().await?;
+    let state = AppState::from_config(config).await?;
+    if in_lambda() {
+        let store = state.store.clone();
+        lambda_http::lambda_runtime::run(lambda_http::service_fn(
+            move |_ev: lambda_http::LambdaEvent<serde_json::Value>| {
+                let store = store.clone();
+                async move {
+                    let report = crate::maintenance::run(&store, chrono::Utc::now()).await?;
+                    tracing::info!(?report, "maintenance run");
+                    Ok::<_, BoxError>(serde_json::to_value(report)?)
+                }
+            },
+        ))
+        .await
+    } else {
+        let report = crate::maintenance::run(&state.store, chrono::Utc::now()).await?;
+        tracing::info!(?report, "maintenance run");
+        Ok(())
+    }
+}

@@ -2,6 +2,10 @@
 //! config, errors, storage, auth, metering, catalog, provider adapters and HTTP routers.
 
 pub mod accounts;
+pub mod idempotency;
+pub mod maintenance;
+pub mod metering;
+pub mod ratelimit;
 pub mod auth;
 pub mod catalog;
 pub mod config;
@@ -12,3 +16,4 @@ pub mod money;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod upstream;

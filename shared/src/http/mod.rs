@@ -4,6 +4,8 @@
 pub mod extract;
 pub mod keys;
 pub mod models;
+pub mod pipeline;
+pub mod usage;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -14,13 +16,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Endpoint groups, one Lambda each (ARCHITECTURE §1). `maintenance` has no routes.
-pub const GROUPS: &[&str] = &["models", "keys"];
+pub const GROUPS: &[&str] = &["models", "keys", "usage"];
 
 /// The router of one endpoint group, with the common layers.
 pub fn group_router(group: &str, state: AppState) -> Option<Router> {
     let r = match group {
         "models" => models::router(state),
         "keys" => keys::router(state),
+        "usage" => usage::router(state),
         _ => return None,
     };
     Some(finish(r))
@@ -30,7 +33,8 @@ pub fn group_router(group: &str, state: AppState) -> Option<Router> {
 pub fn gateway_router(state: AppState) -> Router {
     let r = Router::new()
         .merge(models::router(state.clone()))
-        .merge(keys::router(state))
+        .merge(keys::router(state.clone()))
+        .merge(usage::router(state))
         .route("/health", axum::routing::get(health));
     finish(r)
 }

@@ -13,6 +13,8 @@
 //! Engines: [`embedded::EmbeddedEngine`] (SQLite file, several processes may share it) and
 //! [`dynamo::DynamoEngine`] (aws-sdk-dynamodb, the only module that names SDK types).
 
+mod check;
+pub mod contract;
 pub mod dynamo;
 pub mod embedded;
 
@@ -81,6 +83,27 @@ impl Table {
     /// Whether the table has the `gsi1` secondary index.
     pub fn has_gsi1(self) -> bool {
         matches!(self, Table::Keys | Table::Holds | Table::Devices)
+    }
+}
+
+/// Physical table names for the DynamoDB engine: `<prefix><logical name>` per table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableNames {
+    names: [String; Table::ALL.len()],
+}
+
+impl TableNames {
+    /// Names such as `hexaclaw-dev-accounts` for the prefix `hexaclaw-dev-`.
+    pub fn with_prefix(prefix: &str) -> Self {
+        TableNames {
+            names: Table::ALL.map(|t| format!("{prefix}{}", t.name())),
+        }
+    }
+
+    /// The physical name of `table`.
+    pub fn get(&self, table: Table) -> &str {
+        // `Table::ALL` lists the variants in declaration order, so the discriminant indexes it.
+        &self.names[table as usize]
     }
 }
 
@@ -258,7 +281,7 @@ impl Cond {
             Cond::Lt(n, v) => item.and_then(|i| i.n(n)).is_some_and(|x| x < *v),
             Cond::Gt(n, v) => item.and_then(|i| i.n(n)).is_some_and(|x| x > *v),
             Cond::AttrExists(n) => item.is_some_and(|i| i.get(n).is_some()),
-            Cond::AttrNotExists(n) => !item.is_some_and(|i| i.get(n).is_some()),
+            Cond::AttrNotExists(n) => item.is_none_or(|i| i.get(n).is_none()),
             Cond::And(cs) => cs.iter().all(|c| c.eval(item, now)),
             Cond::Or(cs) => cs.iter().any(|c| c.eval(item, now)),
         }
@@ -302,8 +325,10 @@ impl Update {
                 item.0.entry(n.clone()).or_insert_with(|| v.clone());
             }
             Update::Add(n, d) => {
+                // Saturating: a plain `+` would panic in debug builds; engines reject overflow
+                // before applying (see `check::add_fits`).
                 let cur = item.n(n).unwrap_or(0);
-                item.0.insert(n.clone(), Attr::N(cur + d));
+                item.0.insert(n.clone(), Attr::N(cur.saturating_add(*d)));
             }
             Update::Remove(n) => {
                 item.0.remove(n);

@@ -1,0 +1,353 @@
+//! The request pipeline every billable route runs, in one place and in this order:
+//! authenticate → scope → (rate limits ‖ concurrency lease ‖ idempotency claim) → hold →
+//! handler → settle (+ usage, generation, idempotency COMPLETED, in one transaction) →
+//! release lease → headers.
+//!
+//! The three pre-call writes are independent, so they run concurrently: one store round trip.
+//! A `Ticket` owns everything taken on the way; if it is dropped without being settled or
+//! failed (panic, client gone before a non-streamed answer), its Drop voids the hold and frees
+//! the lease and the idempotency claim in a background task, so nothing stays held.
+
+use crate::auth::{self, KeyHeaders, Principal};
+use crate::error::ApiError;
+use crate::idempotency::{self, Claim, ClaimToken, StoredResponse};
+use crate::metering::{self, Generation, Hold, SettleOutcome, Settlement, UsageDelta};
+use crate::money::MicroCredits;
+use crate::ratelimit::{self, Lease, Limits, RateInfo};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
+use axum::response::IntoResponse;
+use std::time::Instant;
+
+/// How a route enters the pipeline.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteSpec {
+    /// Scope the key needs.
+    pub scope: &'static str,
+    /// Service name for usage and generations.
+    pub service: &'static str,
+    pub key_headers: KeyHeaders,
+}
+
+/// Either proceed with a ticket, or answer with a replayed response.
+pub enum Begin {
+    Proceed(Box<Ticket>),
+    Replay(Response<Body>),
+}
+
+/// Everything a request holds while it runs.
+pub struct Ticket {
+    state: AppState,
+    pub principal: Principal,
+    pub rate: RateInfo,
+    pub spec: RouteSpec,
+    lease: Option<Lease>,
+    idem: Option<ClaimToken>,
+    hold: Option<Hold>,
+    pub generation_id: String,
+    pub started: Instant,
+    done: bool,
+}
+
+/// Seconds a concurrency lease lives if its holder dies (longest request + margin).
+pub fn lease_ttl_secs() -> i64 {
+    std::env::var("HEXACLAW_LEASE_TTL_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(900)
+}
+
+/// Authenticate and check the route's scope (401 / 403). Handlers validate the body after
+/// this and before `begin`, so invalid requests cost no rate-limit slot and no store write.
+pub async fn authenticate(
+    state: &AppState,
+    spec: RouteSpec,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
+    let principal = auth::authenticate(state, headers, spec.key_headers).await?;
+    principal.require_scope(spec.scope)?;
+    Ok(principal)
+}
+
+/// Run the rest of the pre-call half: rate limits, lease and idempotency claim.
+pub async fn begin(
+    state: &AppState,
+    spec: RouteSpec,
+    principal: Principal,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<Begin, ApiError> {
+    let idem_key = match headers.get("idempotency-key") {
+        Some(v) => {
+            let k = v
+                .to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be printable ASCII"))?;
+            idempotency::validate_key(k)?;
+            Some(k.to_owned())
+        }
+        None => None,
+    };
+    let limits = Limits::for_principal(&principal);
+    let now = crate::store::now_secs();
+    let store = &state.store;
+    let key_id = principal.key.id.clone();
+    let account = principal.account_id().to_owned();
+    let hash = idempotency::request_hash(method, path, body);
+    let lease_ttl = lease_ttl_secs();
+    let (rate, lease, claim) = tokio::join!(
+        ratelimit::admit(store, &key_id, limits, now),
+        ratelimit::acquire_lease(store, &key_id, limits.concurrent, lease_ttl, now),
+        async {
+            match &idem_key {
+                Some(k) => idempotency::claim(store, &account, k, &hash, lease_ttl, now)
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        }
+    );
+    // Reconcile: give back whatever was taken if any step refused.
+    let undo = |lease: Option<Lease>, token: Option<ClaimToken>| {
+        let store = store.clone();
+        async move {
+            if let Some(l) = lease {
+                ratelimit::release_lease(&store, &l).await;
+            }
+            if let Some(t) = token {
+                idempotency::release(&store, &t).await;
+            }
+        }
+    };
+    let owned = |c: &Result<Option<Claim>, ApiError>| match c {
+        Ok(Some(Claim::Owned(t))) => Some(t.clone()),
+        _ => None,
+    };
+    let rate = match rate {
+        Ok(r) => r,
+        Err(e) => {
+            undo(lease.ok(), owned(&claim)).await;
+            return Err(e);
+        }
+    };
+    let with_rate = |e: ApiError| ratelimit::with_rate_headers(e, rate);
+    let claim = match claim {
+        Ok(c) => c,
+        Err(e) => {
+            undo(lease.ok(), None).await;
+            return Err(with_rate(e));
+        }
+    };
+    if let Some(Claim::Replay(stored)) = claim {
+        undo(lease.ok(), None).await;
+        return Ok(Begin::Replay(replay_response(stored, rate, idem_key.as_deref())));
+    }
+    let lease = match lease {
+        Ok(l) => l,
+        Err(e) => {
+            undo(None, owned(&Ok(claim))).await;
+            return Err(with_rate(e));
+        }
+    };
+    let idem = match claim {
+        Some(Claim::Owned(t)) => Some(t),
+        _ => None,
+    };
+    Ok(Begin::Proceed(Box::new(Ticket {
+        state: state.clone(),
+        principal,
+        rate,
+        spec,
+        lease: Some(lease),
+        idem,
+        hold: None,
+        generation_id: format!("gen_{}", uuid::Uuid::now_v7().simple()),
+        started: Instant::now(),
+        done: false,
+    })))
+}
+
+fn replay_response(stored: StoredResponse, rate: RateInfo, idem_key: Option<&str>) -> Response<Body> {
+    let mut resp = Response::new(Body::from(stored.body));
+    *resp.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let h = resp.headers_mut();
+    for (k, v) in &stored.headers {
+        if let (Ok(k), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.insert(k, v);
+        }
+    }
+    h.insert("x-idempotent-replayed", HeaderValue::from_static("true"));
+    apply_rate_headers(h, rate);
+    if let Some(k) = idem_key.and_then(|k| HeaderValue::from_str(k).ok()) {
+        h.insert("idempotency-key", k);
+    }
+    resp
+}
+
+fn apply_rate_headers(h: &mut HeaderMap, rate: RateInfo) {
+    for (name, v) in [
+        ("x-ratelimit-limit", rate.limit as u64),
+        ("x-ratelimit-remaining", rate.remaining as u64),
+        ("x-ratelimit-reset", rate.reset_secs),
+    ] {
+        h.insert(name, HeaderValue::from(v));
+    }
+}
+
+impl Ticket {
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn account_id(&self) -> &str {
+        self.principal.account_id()
+    }
+
+    /// Whether the request carries an Idempotency-Key we own.
+    pub fn has_idempotency(&self) -> bool {
+        self.idem.is_some()
+    }
+
+    /// Hold `amount` (402 if the balance cannot cover it).
+    pub async fn hold(&mut self, amount: MicroCredits, deadline_secs: i64) -> Result<(), ApiError> {
+        let h = metering::hold(
+            &self.state.store,
+            self.principal.account_id(),
+            amount,
+            &self.generation_id,
+            deadline_secs,
+            crate::store::now_secs(),
+        )
+        .await?;
+        self.hold = Some(h);
+        Ok(())
+    }
+
+    /// The amount held.
+    pub fn held(&self) -> MicroCredits {
+        self.hold.as_ref().map_or(MicroCredits::ZERO, |h| h.amount)
+    }
+
+    /// Headers every response of this request carries.
+    pub fn apply_headers(&self, h: &mut HeaderMap) {
+        apply_rate_headers(h, self.rate);
+        if let Ok(v) = HeaderValue::from_str(&self.generation_id) {
+            h.insert("x-generation-id", v);
+        }
+        if let Some(t) = &self.idem {
+            if let Ok(v) = HeaderValue::from_str(&t.client_key) {
+                h.insert("idempotency-key", v);
+            }
+        }
+    }
+
+    /// Settle the hold on `actual`, record usage and the generation, store the response for
+    /// idempotent replay, and free the lease. Returns what was charged.
+    pub async fn settle(
+        mut self,
+        actual: MicroCredits,
+        generation: &Generation,
+        usage: &UsageDelta,
+        response: Option<&StoredResponse>,
+    ) -> Result<MicroCredits, ApiError> {
+        self.done = true;
+        let state = self.state.clone();
+        let result = match self.hold.take() {
+            Some(h) => {
+                let idem = match (&self.idem, response) {
+                    (Some(t), Some(r)) => Some((t, r)),
+                    _ => None,
+                };
+                metering::settle(
+                    &state.store,
+                    &h,
+                    Settlement {
+                        actual,
+                        generation: Some(generation),
+                        usage: Some(usage),
+                        idempotency: idem,
+                    },
+                )
+                .await
+            }
+            None => Err(ApiError::internal("settle without a hold")),
+        };
+        if let Some(l) = self.lease.take() {
+            ratelimit::release_lease(&state.store, &l).await;
+        }
+        match result {
+            Ok(SettleOutcome::Charged(c)) => {
+                self.idem = None;
+                Ok(c)
+            }
+            Ok(SettleOutcome::AlreadySettled) => {
+                self.idem = None;
+                Ok(MicroCredits::ZERO)
+            }
+            Err(e) => {
+                if let Some(t) = self.idem.take() {
+                    idempotency::release(&state.store, &t).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// End the request with an error: void the hold, free the lease, give the idempotency
+    /// key back (errors are not replayed), and answer with the rate headers.
+    pub async fn fail(mut self, err: ApiError) -> Response<Body> {
+        self.done = true;
+        self.cleanup().await;
+        let mut resp = err.into_response();
+        self.apply_headers(resp.headers_mut());
+        resp
+    }
+
+    async fn cleanup(&mut self) {
+        let store = self.state.store.clone();
+        if let Some(h) = self.hold.take() {
+            if let Err(e) = metering::void(&store, &h).await {
+                tracing::error!(hold = %h.id, error = %e, "void failed; the sweeper will void it");
+            }
+        }
+        if let Some(l) = self.lease.take() {
+            ratelimit::release_lease(&store, &l).await;
+        }
+        if let Some(t) = self.idem.take() {
+            idempotency::release(&store, &t).await;
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.done || (self.hold.is_none() && self.lease.is_none() && self.idem.is_none()) {
+            return;
+        }
+        let mut rest = Ticket {
+            state: self.state.clone(),
+            principal: self.principal.clone(),
+            rate: self.rate,
+            spec: self.spec,
+            lease: self.lease.take(),
+            idem: self.idem.take(),
+            hold: self.hold.take(),
+            generation_id: std::mem::take(&mut self.generation_id),
+            started: self.started,
+            done: true,
+        };
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { rest.cleanup().await });
+        }
+    }
+}
+
+/// Turn an error from `begin` into a response (no ticket yet).
+pub fn error_response(e: ApiError) -> Response<Body> {
+    e.into_response()
+}

@@ -1,0 +1,324 @@
+//! The embedded engine's SQLite layer: connection set-up, schema, and the row-level reads and
+//! writes that the writer thread and the read pool share.
+
+use super::codec;
+use crate::store::{
+    Attr, EXPIRES_AT, GSI1PK, GSI1SK, Item, Key, Page, Query, SkRange, StoreError, StoreResult,
+    Table,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use std::path::Path;
+use std::time::Duration;
+
+/// Schema version in `PRAGMA user_version`; a file from a newer build is refused.
+const SCHEMA_VERSION: i64 = 1;
+/// How long a connection waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    tbl TEXT NOT NULL,
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    gsi1pk TEXT,
+    gsi1sk TEXT,
+    expires_at INTEGER,
+    data BLOB NOT NULL,
+    PRIMARY KEY (tbl, pk, sk)
+);
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (tbl, gsi1pk, gsi1sk, pk, sk)
+    WHERE gsi1pk IS NOT NULL;
+";
+
+pub(super) fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(format!("sqlite: {e}"))
+}
+
+/// Per-connection settings. WAL lets readers (and other processes) run beside the one
+/// writer; synchronous=NORMAL in WAL never corrupts the file and loses at most the last
+/// commits on power loss or OS crash (not on a process crash), which a local gateway accepts.
+fn configure(conn: &Connection) -> StoreResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    // Query text varies with range, direction and cursor; keep every shape prepared.
+    conn.set_prepared_statement_cache_capacity(64);
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(backend)?;
+    conn.pragma_update(None, "cache_size", -16_000)
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// Open the writer connection: switch the file to WAL and create the schema if needed.
+pub(super) fn open_writer(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path).map_err(backend)?;
+    configure(&conn)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(backend)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Backend(format!(
+            "sqlite: cannot enable WAL (journal_mode={mode})"
+        )));
+    }
+    init_schema(&conn)?;
+    Ok(conn)
+}
+
+/// Open a private in-memory database (tests): one connection, so the writer also reads.
+pub(super) fn open_memory() -> StoreResult<Connection> {
+    let conn = Connection::open_in_memory().map_err(backend)?;
+    configure(&conn)?;
+    init_schema(&conn)?;
+    Ok(conn)
+}
+
+/// Open a connection for the read pool.
+pub(super) fn open_reader(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path).map_err(backend)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+fn init_schema(conn: &Connection) -> StoreResult<()> {
+    // IMMEDIATE so two processes starting together do not both try to create the table.
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+    let r = (|| {
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(backend)?;
+        if v > SCHEMA_VERSION {
+            return Err(StoreError::Backend(format!(
+                "data file has schema version {v}, newer than this build ({SCHEMA_VERSION})"
+            )));
+        }
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(backend)
+    })();
+    let end = if r.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    conn.execute_batch(end).map_err(backend)?;
+    r
+}
+
+/// The item as stored, expired or not (conditions see expired items; callers filter).
+pub(super) fn load(conn: &Connection, table: Table, key: &Key) -> StoreResult<Option<Item>> {
+    let mut st = conn
+        .prepare_cached("SELECT data FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3")
+        .map_err(backend)?;
+    let data: Option<Vec<u8>> = st
+        .query_row(params![table.name(), key.pk, key.sk], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
+    data.map(|d| codec::decode(&d, key.pk.clone(), key.sk.clone()))
+        .transpose()
+}
+
+/// Insert or replace a whole (already validated) item.
+pub(super) fn store(conn: &Connection, table: Table, key: &Key, item: &Item) -> StoreResult<()> {
+    // The index holds only items with both gsi1 attributes, as in DynamoDB.
+    let (gpk, gsk) = match (item.s(GSI1PK), item.s(GSI1SK)) {
+        (Some(a), Some(b)) => (Some(a), Some(b)),
+        _ => (None, None),
+    };
+    let mut st = conn
+        .prepare_cached(
+            "INSERT INTO items (tbl, pk, sk, gsi1pk, gsi1sk, expires_at, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (tbl, pk, sk) DO UPDATE SET gsi1pk = excluded.gsi1pk,
+                 gsi1sk = excluded.gsi1sk, expires_at = excluded.expires_at,
+                 data = excluded.data",
+        )
+        .map_err(backend)?;
+    st.execute(params![
+        table.name(),
+        key.pk,
+        key.sk,
+        gpk,
+        gsk,
+        item.n(EXPIRES_AT),
+        codec::encode(item)
+    ])
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Delete an item (absent is fine).
+pub(super) fn remove(conn: &Connection, table: Table, key: &Key) -> StoreResult<()> {
+    let mut st = conn
+        .prepare_cached("DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3")
+        .map_err(backend)?;
+    st.execute(params![table.name(), key.pk, key.sk])
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// A stored row's full key, as the sweeper finds it.
+pub(super) type RowKey = (String, String, String);
+
+/// Up to `max` expired rows. A plain scan on a read connection: no index is kept for this
+/// rare job, and the scan holds no write lock.
+pub(super) fn expired(conn: &Connection, now: i64, max: usize) -> StoreResult<Vec<RowKey>> {
+    let mut st = conn
+        .prepare_cached("SELECT tbl, pk, sk FROM items WHERE expires_at <= ?1 LIMIT ?2")
+        .map_err(backend)?;
+    let rows = st
+        .query_map(params![now, i64::try_from(max).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(backend)?;
+    rows.collect::<Result<_, _>>().map_err(backend)
+}
+
+/// Delete the given rows if they are (still) expired; returns how many went.
+pub(super) fn sweep(conn: &Connection, now: i64, rows: &[RowKey]) -> StoreResult<u64> {
+    let mut st = conn
+        .prepare_cached(
+            "DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3 AND expires_at <= ?4",
+        )
+        .map_err(backend)?;
+    let mut n = 0;
+    for (tbl, pk, sk) in rows {
+        n += st.execute(params![tbl, pk, sk, now]).map_err(backend)? as u64;
+    }
+    Ok(n)
+}
+
+/// The smallest string greater than every string that starts with `p`, if there is one.
+fn prefix_end(p: &str) -> Option<String> {
+    let mut chars: Vec<char> = p.chars().collect();
+    while let Some(c) = chars.pop() {
+        // UTF-8 byte order is code-point order, so bumping the last bumpable char works.
+        let next = match c {
+            '\u{D7FF}' => Some('\u{E000}'),
+            _ => char::from_u32(c as u32 + 1),
+        };
+        if let Some(n) = next {
+            chars.push(n);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+fn encode_cursor(parts: &[String]) -> StoreResult<String> {
+    let json = serde_json::to_vec(parts).map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
+fn decode_cursor(c: &str, want: usize) -> StoreResult<Vec<String>> {
+    let bad = || StoreError::Invalid("bad cursor".into());
+    let json = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    let parts: Vec<String> = serde_json::from_slice(&json).map_err(|_| bad())?;
+    if parts.len() == want {
+        Ok(parts)
+    } else {
+        Err(bad())
+    }
+}
+
+/// One page of a (validated) query. Expired items are filtered in SQL, so pages are full.
+pub(super) fn query(conn: &Connection, q: &Query, now: i64) -> StoreResult<Page> {
+    // The index's sort order: gsi1sk, then the table key to make it total (as a cursor needs).
+    let (pcol, scol, order_cols) = if q.gsi1 {
+        ("gsi1pk", "gsi1sk", vec!["gsi1sk", "pk", "sk"])
+    } else {
+        ("pk", "sk", vec!["sk"])
+    };
+    let mut sql = format!(
+        "SELECT pk, sk, data FROM items WHERE tbl = ? AND {pcol} = ? \
+         AND (expires_at IS NULL OR expires_at > ?)"
+    );
+    let mut args: Vec<Value> = vec![
+        Value::Text(q.table.name().to_owned()),
+        Value::Text(q.pk.clone()),
+        Value::Integer(now),
+    ];
+    match &q.sk {
+        SkRange::All => {}
+        SkRange::Prefix(p) if p.is_empty() => {}
+        SkRange::Prefix(p) => {
+            sql.push_str(&format!(" AND {scol} >= ?"));
+            args.push(Value::Text(p.clone()));
+            if let Some(end) = prefix_end(p) {
+                sql.push_str(&format!(" AND {scol} < ?"));
+                args.push(Value::Text(end));
+            }
+        }
+        SkRange::Between(a, b) => {
+            sql.push_str(&format!(" AND {scol} >= ? AND {scol} <= ?"));
+            args.push(Value::Text(a.clone()));
+            args.push(Value::Text(b.clone()));
+        }
+    }
+    if let Some(c) = &q.cursor {
+        let parts = decode_cursor(c, order_cols.len())?;
+        let cmp = if q.forward { ">" } else { "<" };
+        let marks = vec!["?"; parts.len()].join(", ");
+        sql.push_str(&format!(" AND ({}) {cmp} ({marks})", order_cols.join(", ")));
+        args.extend(parts.into_iter().map(Value::Text));
+    }
+    let dir = if q.forward { "ASC" } else { "DESC" };
+    let order: Vec<String> = order_cols.iter().map(|c| format!("{c} {dir}")).collect();
+    sql.push_str(&format!(" ORDER BY {} LIMIT ?", order.join(", ")));
+    // One extra row tells whether another page exists.
+    args.push(Value::Integer(q.limit as i64 + 1));
+
+    let mut st = conn.prepare_cached(&sql).map_err(backend)?;
+    let mut rows = st.query(params_from_iter(args)).map_err(backend)?;
+    let mut items = Vec::with_capacity(q.limit.min(64));
+    let mut more = false;
+    while let Some(row) = rows.next().map_err(backend)? {
+        if items.len() == q.limit {
+            more = true;
+            break;
+        }
+        let pk: String = row.get(0).map_err(backend)?;
+        let sk: String = row.get(1).map_err(backend)?;
+        let data: Vec<u8> = row.get(2).map_err(backend)?;
+        items.push(codec::decode(&data, pk, sk)?);
+    }
+    let next = match items.last() {
+        Some(last) if more => {
+            let get = |n: &str| match last.get(n) {
+                Some(Attr::S(s)) => Ok(s.clone()),
+                _ => Err(StoreError::Backend(format!("queried item lacks {n}"))),
+            };
+            let parts = order_cols
+                .iter()
+                .map(|c| get(c))
+                .collect::<StoreResult<Vec<_>>>()?;
+            Some(encode_cursor(&parts)?)
+        }
+        _ => None,
+    };
+    Ok(Page { items, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_bounds_the_prefix() {
+        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+        assert_eq!(prefix_end(""), None);
+    }
+
+    #[test]
+    fn cursor_round_trip_and_rejects_garbage() {
+        let parts = vec!["a".to_owned(), "b c".to_owned()];
+        let c = encode_cursor(&parts).ok();
+        assert_eq!(
+            c.as_deref().map(|c| decode_cursor(c, 2).ok()),
+            Some(Some(parts))
+        );
+        assert!(decode_cursor("!!!", 1).is_err());
+        assert!(c.as_deref().map(|c| decode_cursor(c, 1).is_err()) == Some(true));
+    }
+}

@@ -1,0 +1,93 @@
+//! Calling providers: one pooled client, per-provider timeouts, bounded retries with backoff
+//! for 429/5xx answers and connection failures that happen before any byte reached the client,
+//! and transport failures mapped to 502/503/504. Keys travel only in request headers and are
+//! never logged.
+
+use crate::error::ApiError;
+use std::time::Duration;
+
+/// Per-call settings.
+#[derive(Clone, Copy, Debug)]
+pub struct CallOpts {
+    /// Time to response headers (streams) or the whole body (non-streaming).
+    pub timeout: Duration,
+    /// Retries after the first attempt for retryable failures.
+    pub max_retries: u32,
+    /// First backoff; doubles each retry, with jitter.
+    pub backoff: Duration,
+}
+
+impl Default for CallOpts {
+    fn default() -> Self {
+        CallOpts {
+            timeout: Duration::from_secs(120),
+            max_retries: 2,
+            backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Whether an upstream status is worth retrying.
+pub fn retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504 | 529)
+}
+
+/// Send a POST (built fresh for each attempt) and return the first response that is not a
+/// retryable failure, or the last one. Transport errors after the last retry become 502/503/504.
+pub async fn post_with_retry(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    opts: CallOpts,
+) -> Result<reqwest::Response, ApiError> {
+    let mut attempt = 0u32;
+    loop {
+        let mut rb = client.post(url).timeout(opts.timeout);
+        for (k, v) in headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        let result = rb.body(body.to_vec()).send().await;
+        let retry_after = match &result {
+            Ok(r) if retryable_status(r.status().as_u16()) && attempt < opts.max_retries => {
+                Some(
+                    r.headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .map(Duration::from_secs),
+                )
+            }
+            Err(e) if attempt < opts.max_retries && (e.is_connect() || e.is_timeout()) => Some(None),
+            _ => None,
+        };
+        match retry_after {
+            Some(hint) => {
+                let base = opts.backoff * 2u32.pow(attempt);
+                let jitter = Duration::from_millis(rand::random::<u64>() % 100);
+                // Never sleep longer than 5 s on a provider's hint inside a request.
+                let wait = hint.unwrap_or(base + jitter).min(Duration::from_secs(5));
+                tracing::warn!(attempt, url = %redact_url(url), wait_ms = wait.as_millis() as u64, "retrying upstream");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            None => return result.map_err(|e| transport_error(&e)),
+        }
+    }
+}
+
+/// Map a transport failure to our error (no URL with secrets, no key).
+pub fn transport_error(e: &reqwest::Error) -> ApiError {
+    if e.is_timeout() {
+        ApiError::gateway_timeout("The provider did not answer in time")
+    } else if e.is_connect() {
+        ApiError::unavailable("The provider is unreachable right now")
+    } else {
+        ApiError::bad_gateway("The provider connection failed")
+    }
+}
+
+/// A URL without its query string (Gemini keys may ride in `?key=` in other clients).
+pub fn redact_url(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
