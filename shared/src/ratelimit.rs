@@ -34,10 +34,10 @@ pub struct RateInfo {
     pub reset_secs: u64,
 }
 
-/// Count one request against the minute and day windows. Each window is one conditional
-/// increment (`count < limit`), so under any overload exactly `limit` requests pass a window.
-/// The two run concurrently (one round trip); a request refused by one window still counts in
-/// the other if that one admitted it.
+/// Count one request against the minute and day windows in ONE conditional update of one
+/// item per key (attributes `m<minute>` and `d<day>`): either both counters move or neither
+/// does, so under any overload exactly `limit` requests pass each window, a request refused
+/// by one window is not charged to the other, and it costs one store round trip.
 pub async fn admit(
     store: &StoreRef,
     key_id: &str,
@@ -46,64 +46,84 @@ pub async fn admit(
 ) -> Result<RateInfo, ApiError> {
     let minute = now.div_euclid(60);
     let day = now.div_euclid(86_400);
-    let pk = format!("RL#{key_id}");
+    let key = Key::new(format!("RL#{key_id}"), "W");
+    let (m_attr, d_attr) = (format!("m{minute}"), format!("d{day}"));
     let minute_reset = ((minute + 1) * 60 - now) as u64;
     let day_reset = ((day + 1) * 86_400 - now) as u64;
-    let window = |sk: String, limit: u32, expires: i64| {
-        let key = Key::new(pk.clone(), sk);
-        async move {
-            store
-                .update(
-                    Table::RateLimits,
-                    &key,
-                    &[
-                        Update::add("count", 1),
-                        Update::set_if_absent(crate::store::EXPIRES_AT, expires),
-                    ],
-                    Some(Cond::Or(vec![
-                        Cond::AttrNotExists("count".into()),
-                        Cond::lt("count", limit as i64),
-                    ])),
-                )
-                .await
-        }
+    let under = |attr: &str, limit: u32| {
+        Cond::Or(vec![
+            Cond::AttrNotExists(attr.to_owned()),
+            Cond::lt(attr, limit as i64),
+        ])
     };
-    let (m, d) = tokio::join!(
-        window(format!("M#{minute}"), limits.per_minute, (minute + 2) * 60),
-        window(format!("D#{day}"), limits.per_day, (day + 2) * 86_400),
-    );
-    let refused = |limit: u32, what: &str, reset: u64, used: Option<i64>| {
-        with_rate_headers(
-            ApiError::rate_limited(
-                format!("Rate limit exceeded: {limit} requests per {what}"),
-                reset,
-            ),
-            RateInfo {
-                limit: limits.per_minute,
-                remaining: used.map_or(0, |u| (limits.per_minute as i64 - u).max(0) as u32),
-                reset_secs: minute_reset,
-            },
+    let result = store
+        .update(
+            Table::RateLimits,
+            &key,
+            &[
+                Update::add(&m_attr, 1),
+                Update::add(&d_attr, 1),
+                Update::set(crate::store::EXPIRES_AT, (day + 2) * 86_400),
+            ],
+            Some(Cond::And(vec![
+                under(&m_attr, limits.per_minute),
+                under(&d_attr, limits.per_day),
+            ])),
         )
-    };
-    let used_minute = match m {
-        Ok(item) => item.n("count").unwrap_or(1),
-        Err(StoreError::ConditionFailed) => {
-            return Err(refused(limits.per_minute, "minute", minute_reset, None));
+        .await;
+    match result {
+        Ok(item) => {
+            let used = item.n(&m_attr).unwrap_or(1);
+            let stale: Vec<String> = item
+                .0
+                .keys()
+                .filter(|k| {
+                    (k.starts_with('m') || k.starts_with('d'))
+                        && k[1..].bytes().all(|b| b.is_ascii_digit())
+                        && **k != m_attr
+                        && **k != d_attr
+                })
+                .cloned()
+                .collect();
+            if !stale.is_empty() {
+                // Past windows' counters: drop them off the hot path.
+                let (store, key) = (store.clone(), key.clone());
+                tokio::spawn(async move {
+                    let ups: Vec<Update> = stale.iter().map(|a| Update::remove(a)).collect();
+                    let _ = store
+                        .update(Table::RateLimits, &key, &ups, Some(Cond::Exists))
+                        .await;
+                });
+            }
+            Ok(RateInfo {
+                limit: limits.per_minute,
+                remaining: (limits.per_minute as i64 - used).max(0) as u32,
+                reset_secs: minute_reset,
+            })
         }
-        Err(e) => return Err(e.into()),
-    };
-    match d {
-        Ok(_) => {}
         Err(StoreError::ConditionFailed) => {
-            return Err(refused(limits.per_day, "day", day_reset, Some(used_minute)));
+            // Refusals are off the hot path: read which window is full.
+            let item = store.get(Table::RateLimits, &key).await?.unwrap_or_default();
+            let used_m = item.n(&m_attr).unwrap_or(0);
+            let (limit, what, reset) = if used_m >= limits.per_minute as i64 {
+                (limits.per_minute, "minute", minute_reset)
+            } else {
+                (limits.per_day, "day", day_reset)
+            };
+            Err(with_rate_headers(
+                ApiError::rate_limited(
+                    format!("Rate limit exceeded: {limit} requests per {what}"),
+                    reset,
+                ),
+                RateInfo {
+                    limit: limits.per_minute,
+                    remaining: (limits.per_minute as i64 - used_m).max(0) as u32,
+                    reset_secs: minute_reset,
+                },
+            ))
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => Err(e.into()),
     }
-    Ok(RateInfo {
-        limit: limits.per_minute,
-        remaining: (limits.per_minute as i64 - used_minute).max(0) as u32,
-        reset_secs: minute_reset,
-    })
 }
 
 /// Attach the `X-RateLimit-*` headers to an error response.

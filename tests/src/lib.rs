@@ -190,3 +190,48 @@ pub fn event_request(rel: &str, key: Option<&str>) -> Request<Body> {
     };
     Request::from_parts(parts, Body::from(bytes))
 }
+
+/// The moto endpoint for DynamoDB tests, or None to skip (fails instead when
+/// `HEXACLAW_REQUIRE_DYNAMO=1`, as the test command sets it).
+pub fn dynamo_endpoint() -> Option<String> {
+    match std::env::var("HEXACLAW_TEST_DYNAMO_ENDPOINT") {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var("HEXACLAW_REQUIRE_DYNAMO").as_deref() == Ok("1") => {
+            panic!("HEXACLAW_REQUIRE_DYNAMO=1 but HEXACLAW_TEST_DYNAMO_ENDPOINT is not set")
+        }
+        _ => {
+            eprintln!("skipping DynamoDB part: HEXACLAW_TEST_DYNAMO_ENDPOINT is not set");
+            None
+        }
+    }
+}
+
+/// Fresh tables with a unique prefix on the moto endpoint.
+pub async fn dynamo_store(endpoint: &str) -> hexaclaw_shared::store::StoreRef {
+    let prefix = format!("t{}-", uuid::Uuid::new_v4().simple());
+    let engine =
+        hexaclaw_shared::store::dynamo::DynamoEngine::for_endpoint(endpoint, &prefix).await;
+    engine.create_tables().await.expect("create tables");
+    std::sync::Arc::new(engine)
+}
+
+impl TestEnv {
+    /// A gateway state on fresh DynamoDB tables (moto), if an endpoint is configured.
+    pub async fn dynamo() -> Option<TestEnv> {
+        let endpoint = dynamo_endpoint()?;
+        let store = dynamo_store(&endpoint).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let map: HashMap<&str, &str> = [
+            ("HEXACLAW_STORE", "dynamodb"),
+            ("HEXACLAW_KEY_PEPPER", TEST_PEPPER),
+            ("HEXACLAW_KEY_CACHE_TTL_SECS", "0"),
+        ]
+        .into_iter()
+        .collect();
+        let config = Config::from_sources(&|k| map.get(k).map(|v| v.to_string())).expect("config");
+        Some(TestEnv {
+            state: AppState::new(config, store),
+            dir,
+        })
+    }
+}
