@@ -1,10 +1,13 @@
 //! HTTP: one router per endpoint group (each served by its own Lambda), merged into one for the
 //! local gateway, plus the shared extractors and fallbacks.
 
+pub mod chat;
 pub mod extract;
 pub mod keys;
+pub mod llm;
 pub mod models;
 pub mod pipeline;
+pub mod relay;
 pub mod usage;
 
 use crate::error::ApiError;
@@ -16,11 +19,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Endpoint groups, one Lambda each (ARCHITECTURE §1). `maintenance` has no routes.
-pub const GROUPS: &[&str] = &["models", "keys", "usage"];
+pub const GROUPS: &[&str] = &["chat", "models", "keys", "usage"];
 
 /// The router of one endpoint group, with the common layers.
 pub fn group_router(group: &str, state: AppState) -> Option<Router> {
     let r = match group {
+        "chat" => chat::router(state),
         "models" => models::router(state),
         "keys" => keys::router(state),
         "usage" => usage::router(state),
@@ -32,6 +36,7 @@ pub fn group_router(group: &str, state: AppState) -> Option<Router> {
 /// Every group's routes on one router: `hexaclaw gateway run`.
 pub fn gateway_router(state: AppState) -> Router {
     let r = Router::new()
+        .merge(chat::router(state.clone()))
         .merge(models::router(state.clone()))
         .merge(keys::router(state.clone()))
         .merge(usage::router(state))

@@ -1,0 +1,6 @@
+//! Lambda for the `chat` endpoint group (`/v1/chat/completions`), with response streaming.
+
+#[tokio::main]
+async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
+    hexaclaw_shared::host::run_group("chat", true).await
+}

@@ -1,0 +1,245 @@
+//! Streaming relay: upstream SSE in, our SSE out, each frame forwarded the moment it is
+//! translated (no buffering), and the request settled on the provider's reported usage when the
+//! stream ends. If the client disconnects, we keep reading upstream (bounded) so the settlement
+//! is on real usage; with no usage at all, an estimate capped at the hold.
+
+use super::chat::{self, CallCtx};
+use super::pipeline::Ticket;
+use crate::idempotency::StoredResponse;
+use crate::providers::{self, ChatStreamTranslator, Usage};
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Response};
+use bytes::Bytes;
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Longest we keep reading upstream after the client went away.
+const DRAIN_AFTER_DISCONNECT: Duration = Duration::from_secs(120);
+/// Longest silence from upstream before we give up on a stream.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Streams larger than this are not stored for idempotent replay.
+const MAX_STORED_STREAM: usize = 4 * 1024 * 1024;
+
+/// A stream to relay.
+pub enum StreamJob {
+    /// `/v1/chat/completions` with `stream: true`.
+    Chat {
+        ticket: Box<Ticket>,
+        resp: reqwest::Response,
+        ctx: CallCtx,
+    },
+}
+
+/// The downstream half: a channel the relay task writes frames into.
+pub struct Downstream {
+    tx: mpsc::Sender<Bytes>,
+    gone_at: Option<Instant>,
+    recorded: Vec<u8>,
+    overflow: bool,
+}
+
+impl Downstream {
+    /// Send one frame (recorded for replay); notes when the client has gone.
+    pub async fn emit(&mut self, frame: String) {
+        if !self.overflow {
+            if self.recorded.len() + frame.len() > MAX_STORED_STREAM {
+                self.overflow = true;
+                self.recorded = Vec::new();
+            } else {
+                self.recorded.extend_from_slice(frame.as_bytes());
+            }
+        }
+        if self.gone_at.is_none() && self.tx.send(Bytes::from(frame)).await.is_err() {
+            self.gone_at = Some(Instant::now());
+            tracing::info!("client disconnected mid-stream; draining upstream for usage");
+        }
+    }
+
+    pub fn client_gone(&self) -> bool {
+        self.gone_at.is_some()
+    }
+
+    /// Whether we have drained long enough after a disconnect.
+    pub fn drain_expired(&self) -> bool {
+        self.gone_at.is_some_and(|t| t.elapsed() > DRAIN_AFTER_DISCONNECT)
+    }
+
+    /// The whole stream as sent, unless it was too big to keep.
+    pub fn recorded(self) -> Option<Vec<u8>> {
+        (!self.overflow).then_some(self.recorded)
+    }
+}
+
+/// An SSE response whose body is fed by a new `Downstream`.
+pub fn sse_response(headers: HeaderMap) -> (Response<Body>, Downstream) {
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<Bytes, std::convert::Infallible>(b), rx))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    let h = resp.headers_mut();
+    *h = headers;
+    h.insert("content-type", HeaderValue::from_static("text/event-stream"));
+    h.insert("cache-control", HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    (
+        resp,
+        Downstream {
+            tx,
+            gone_at: None,
+            recorded: Vec::new(),
+            overflow: false,
+        },
+    )
+}
+
+/// Start relaying in a background task and return the streaming response at once.
+pub fn start(job: StreamJob) -> Response<Body> {
+    match job {
+        StreamJob::Chat { ticket, resp, ctx } => {
+            let mut headers = HeaderMap::new();
+            chat::model_headers(&mut headers, &ctx.model_requested, ctx.model.id);
+            ticket.apply_headers(&mut headers);
+            let (response, down) = sse_response(headers.clone());
+            tokio::spawn(relay_chat(ticket, resp, ctx, down, headers));
+            response
+        }
+    }
+}
+
+/// Upstream events one at a time, with the idle timeout; `None` at the end.
+pub async fn next_event<S, E>(events: &mut S) -> Option<Result<eventsource_stream::Event, String>>
+where
+    S: futures_util::Stream<Item = Result<eventsource_stream::Event, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    match tokio::time::timeout(IDLE_TIMEOUT, events.next()).await {
+        Ok(Some(Ok(ev))) => Some(Ok(ev)),
+        Ok(Some(Err(e))) => Some(Err(e.to_string())),
+        Ok(None) => None,
+        Err(_) => Some(Err("upstream stream went silent".into())),
+    }
+}
+
+async fn relay_chat(
+    ticket: Box<Ticket>,
+    resp: reqwest::Response,
+    ctx: CallCtx,
+    mut down: Downstream,
+    headers: HeaderMap,
+) {
+    let created = chrono::Utc::now().timestamp();
+    let id = format!("chatcmpl-{}", &ticket.generation_id[4..]);
+    let mut tr = ChatStreamTranslator::new(ctx.kind, &id, ctx.model.id, created, ctx.include_usage);
+    let mut events = resp.bytes_stream().eventsource();
+    let mut failure: Option<providers::ProviderError> = None;
+    while let Some(ev) = next_event(&mut events).await {
+        match ev {
+            Ok(ev) => {
+                let name = (ev.event != "message").then_some(ev.event.as_str());
+                match tr.on_event(name, &ev.data) {
+                    Ok(frames) => {
+                        for f in frames {
+                            down.emit(format!("data: {f}\n\n")).await;
+                        }
+                    }
+                    Err(pe) => {
+                        failure = Some(pe);
+                        break;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "upstream stream broke");
+                break;
+            }
+        }
+        if down.drain_expired() {
+            break;
+        }
+    }
+    let complete = failure.is_none() && tr.upstream_complete();
+    let (usage, estimated) = match tr.usage() {
+        Some(u) => (u, false),
+        None => (
+            Usage {
+                prompt_tokens: Some(ctx.prompt_estimate),
+                completion_tokens: Some((tr.output_bytes() as u64).div_ceil(4)),
+                ..Default::default()
+            },
+            true,
+        ),
+    };
+    let cost = chat::stream_cost(&ctx, &usage, ticket.held());
+    let mut finals = tr.finish();
+    if ctx.include_usage && estimated && !finals.iter().any(|f| f.contains("\"choices\":[]")) {
+        finals.push(tr.usage_chunk(&usage));
+    }
+    for f in finals {
+        down.emit(format!("data: {}\n\n", with_cost(&f, cost))).await;
+    }
+    match &failure {
+        Some(pe) => down.emit(format!("data: {}\n\n", pe.to_openai_json())).await,
+        None => down.emit("data: [DONE]\n\n".to_owned()).await,
+    }
+    let cancelled = down.client_gone();
+    let status = if failure.is_some() {
+        "failed"
+    } else if !complete {
+        "incomplete"
+    } else if cancelled {
+        "cancelled"
+    } else {
+        "completed"
+    };
+    let generation = super::llm::generation(super::llm::GenerationInfo {
+        id: &ticket.generation_id,
+        account_id: ticket.account_id(),
+        key_id: &ticket.principal.key.id,
+        service: "chat",
+        model_requested: &ctx.model_requested,
+        model: ctx.model,
+        usage: &usage,
+        latency_ms: ticket.started.elapsed().as_millis() as u64,
+        streamed: true,
+        cancelled,
+        byok: ctx.key.byok,
+        finish_reason: tr.finish_reason().map(|f| f.as_str()),
+        status,
+        estimated,
+    });
+    let delta = super::llm::usage_delta("chat", ctx.model, &usage);
+    let stored = if complete {
+        down.recorded().map(|body| StoredResponse {
+            status: 200,
+            headers: chat::stored_headers(&headers)
+                .into_iter()
+                .chain([("content-type".to_owned(), "text/event-stream".to_owned())])
+                .collect(),
+            body,
+        })
+    } else {
+        None
+    };
+    if let Err(e) = ticket.settle(cost, &generation, &delta, stored.as_ref()).await {
+        tracing::error!(error = %e, "stream settlement failed");
+    }
+}
+
+/// Add `usage.cost` (credits) to a chunk that carries usage.
+fn with_cost(chunk: &str, cost: crate::money::MicroCredits) -> String {
+    if !chunk.contains("\"usage\":{") {
+        return chunk.to_owned();
+    }
+    match serde_json::from_str::<serde_json::Value>(chunk) {
+        Ok(mut v) => {
+            if let Some(u) = v.get_mut("usage").and_then(|u| u.as_object_mut()) {
+                u.insert("cost".into(), cost.to_credits_json());
+            }
+            v.to_string()
+        }
+        Err(_) => chunk.to_owned(),
+    }
+}
