@@ -13,6 +13,7 @@ ap.add_argument("--header", action="append", default=[])
 ap.add_argument("--query", action="append", default=[])
 ap.add_argument("--body")
 ap.add_argument("--path-param", action="append", default=[])
+ap.add_argument("--function-url", action="store_true", help="Lambda Function URL (payload v2) event")
 a = ap.parse_args()
 
 headers = {
@@ -31,6 +32,38 @@ query = dict(q.split("=", 1) for q in a.query) or None
 pathp = dict(p.split("=", 1) for p in a.path_param) or None
 body = open(a.body).read() if a.body else None
 rid = str(uuid.uuid5(uuid.NAMESPACE_URL, a.method + a.path + a.out))
+if a.function_url:
+    url_id = "x3nq7yq5kqg4rk3hgfyzsfrjte0ocpmz"
+    h = {k.lower(): v for k, v in headers.items()}
+    h["host"] = f"{url_id}.lambda-url.us-east-1.on.aws"
+    qs = "&".join(a.query)
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": a.path,
+        "rawQueryString": qs,
+        "headers": h,
+        "queryStringParameters": query,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": url_id,
+            "domainName": h["host"],
+            "domainPrefix": url_id,
+            "http": {"method": a.method, "path": a.path, "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.7", "userAgent": h.get("user-agent", "")},
+            "requestId": rid,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "04/Dec/2026:21:30:00 +0000",
+            "timeEpoch": 1796419800000,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    with open(a.out, "w") as f:
+        json.dump(event, f, indent=2)
+        f.write("\n")
+    raise SystemExit(0)
 event = {
     "resource": a.resource,
     "path": a.path,

@@ -5,6 +5,7 @@ pub mod chat;
 pub mod extract;
 pub mod keys;
 pub mod llm;
+pub mod messages;
 pub mod models;
 pub mod pipeline;
 pub mod relay;
@@ -19,12 +20,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Endpoint groups, one Lambda each (ARCHITECTURE §1). `maintenance` has no routes.
-pub const GROUPS: &[&str] = &["chat", "models", "keys", "usage"];
+pub const GROUPS: &[&str] = &["chat", "messages", "models", "keys", "usage"];
 
 /// The router of one endpoint group, with the common layers.
 pub fn group_router(group: &str, state: AppState) -> Option<Router> {
     let r = match group {
         "chat" => chat::router(state),
+        "messages" => messages::router(state),
         "models" => models::router(state),
         "keys" => keys::router(state),
         "usage" => usage::router(state),
@@ -37,6 +39,7 @@ pub fn group_router(group: &str, state: AppState) -> Option<Router> {
 pub fn gateway_router(state: AppState) -> Router {
     let r = Router::new()
         .merge(chat::router(state.clone()))
+        .merge(messages::router(state.clone()))
         .merge(models::router(state.clone()))
         .merge(keys::router(state.clone()))
         .merge(usage::router(state))
