@@ -116,7 +116,10 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
         overrides.insert("HEXACLAW_DATA_DIR".to_owned(), d.display().to_string());
     }
     let config = Config::load_with(&overrides).await?;
-    let state = AppState::from_config(config).await?;
+    // The admin commands touch only the item store (never the vector engine, which one gateway
+    // process owns), so they open just that.
+    let store = hexaclaw_shared::state::open_store(&config.store).await?;
+    let state = AppState::new(config, store);
     let store = &state.store;
     let out = match a.cmd {
         AdminCmd::Account(AccountCmd::Create { email, tier }) => {

@@ -14,6 +14,9 @@ pub struct AppState {
     pub key_cache: Arc<KeyCache>,
     /// One pooled client for every upstream, so connections are reused.
     pub http: reqwest::Client,
+    /// Vector storage: the embedded engine locally; `None` where no vector backend is
+    /// configured (the vectors routes then answer 503).
+    pub vectors: Option<Arc<crate::vectors::EmbeddedVectors>>,
 }
 
 impl AppState {
@@ -29,13 +32,23 @@ impl AppState {
             store,
             key_cache: Arc::new(KeyCache::new(ttl)),
             http,
+            vectors: None,
         }
     }
 
     /// Open the configured store engine and build the state.
     pub async fn from_config(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config.store).await?;
-        Ok(Self::new(config, store))
+        let vectors = match &config.store {
+            StoreConfig::Embedded { data_dir } => Some(Arc::new(
+                crate::vectors::EmbeddedVectors::open(data_dir.join("vectors.db"))
+                    .map_err(|e| anyhow::anyhow!("opening the vector store: {e}"))?,
+            )),
+            StoreConfig::Dynamo { .. } => None,
+        };
+        let mut state = Self::new(config, store);
+        state.vectors = vectors;
+        Ok(state)
     }
 }
 

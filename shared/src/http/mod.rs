@@ -10,6 +10,7 @@ pub mod models;
 pub mod pipeline;
 pub mod relay;
 pub mod usage;
+pub mod vectors;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -20,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Endpoint groups, one Lambda each (ARCHITECTURE §1). `maintenance` has no routes.
-pub const GROUPS: &[&str] = &["chat", "messages", "models", "keys", "usage"];
+pub const GROUPS: &[&str] = &["chat", "messages", "models", "keys", "usage", "vectors"];
 
 /// The router of one endpoint group, with the common layers.
 pub fn group_router(group: &str, state: AppState) -> Option<Router> {
@@ -30,6 +31,7 @@ pub fn group_router(group: &str, state: AppState) -> Option<Router> {
         "models" => models::router(state),
         "keys" => keys::router(state),
         "usage" => usage::router(state),
+        "vectors" => vectors::router(state),
         _ => return None,
     };
     Some(finish(r))
@@ -42,7 +44,8 @@ pub fn gateway_router(state: AppState) -> Router {
         .merge(messages::router(state.clone()))
         .merge(models::router(state.clone()))
         .merge(keys::router(state.clone()))
-        .merge(usage::router(state))
+        .merge(usage::router(state.clone()))
+        .merge(vectors::router(state))
         .route("/health", axum::routing::get(health));
     finish(r)
 }

@@ -298,6 +298,31 @@ impl Ticket {
         }
     }
 
+    /// End a request that costs nothing (free routes): free the lease and store the response
+    /// for idempotent replay. Must not be called with a hold taken.
+    pub async fn finish_free(mut self, response: Option<&StoredResponse>) {
+        self.done = true;
+        let store = self.state.store.clone();
+        if let Some(h) = self.hold.take() {
+            // A free route never holds; if one did, give the money back rather than keep it.
+            let _ = metering::void(&store, &h).await;
+        }
+        if let Some(l) = self.lease.take() {
+            ratelimit::release_lease(&store, &l).await;
+        }
+        if let Some(t) = self.idem.take() {
+            match response {
+                Some(r) => {
+                    if let Err(e) = idempotency::complete(&store, &t, r).await {
+                        tracing::warn!(error = %e, "idempotency completion failed");
+                        idempotency::release(&store, &t).await;
+                    }
+                }
+                None => idempotency::release(&store, &t).await,
+            }
+        }
+    }
+
     /// End the request with an error: void the hold, free the lease, give the idempotency
     /// key back (errors are not replayed), and answer with the rate headers.
     pub async fn fail(mut self, err: ApiError) -> Response<Body> {
