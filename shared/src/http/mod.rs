@@ -23,6 +23,27 @@ use axum::response::{IntoResponse, Response};
 /// Endpoint groups, one Lambda each (ARCHITECTURE §1). `maintenance` has no routes.
 pub const GROUPS: &[&str] = &["chat", "messages", "models", "keys", "usage", "vectors"];
 
+/// Every public route: (group, method, path in axum syntax). template.yaml must declare
+/// exactly these (checked by `tests/tests/template_routes.rs`), and each group's router must
+/// serve its own.
+pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("chat", "POST", "/v1/chat/completions"),
+    ("messages", "POST", "/v1/messages"),
+    ("models", "GET", "/v1/models"),
+    ("models", "GET", "/v1/models/{*id}"),
+    ("keys", "GET", "/v1/key"),
+    ("usage", "GET", "/v1/usage"),
+    ("usage", "GET", "/v1/usage/history"),
+    ("usage", "GET", "/v1/usage/summary"),
+    ("usage", "GET", "/v1/usage/by-model"),
+    ("usage", "GET", "/v1/usage/by-service"),
+    ("usage", "GET", "/v1/credits/ledger"),
+    ("usage", "GET", "/v1/generation"),
+    ("vectors", "POST", "/v1/vectors/upsert"),
+    ("vectors", "POST", "/v1/vectors/query"),
+    ("vectors", "DELETE", "/v1/vectors/delete"),
+];
+
 /// The router of one endpoint group, with the common layers.
 pub fn group_router(group: &str, state: AppState) -> Option<Router> {
     let r = match group {
