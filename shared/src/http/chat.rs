@@ -2,7 +2,7 @@
 //! providers, streamed or not, metered through the pipeline.
 
 use super::llm::{self, ProviderKey};
-use super::pipeline::{self, Begin, RouteSpec, Ticket};
+use super::pipeline::{self, Begin, HoldSpec, RouteSpec, Ticket};
 use super::relay::{self, StreamJob};
 use crate::auth::KeyHeaders;
 use crate::catalog::ModelInfo;
@@ -65,12 +65,21 @@ async fn handle(state: AppState, headers: HeaderMap, req: Request) -> Result<Res
     // Validate the translation before taking anything (bad tool schemas, unsupported parts).
     providers::build_chat_request(kind, &chat, model.upstream_id, chat.stream).map_err(invalid)?;
 
-    let mut ticket = match pipeline::begin(&state, SPEC, principal, &headers, "POST", "/v1/chat/completions", &body).await? {
+    let hold = HoldSpec {
+        amount: llm::hold_amount(model, prompt_upper, chat.max_tokens, pkey.byok),
+        deadline_secs: HOLD_DEADLINE_SECS,
+        keep_on_402: client_max.is_none() && !pkey.byok,
+    };
+    let path = "/v1/chat/completions";
+    let begun = pipeline::begin_with_hold(&state, SPEC, principal, &headers, "POST", path, &body, Some(hold));
+    let mut ticket = match begun.await? {
         Begin::Replay(r) => return Ok(r),
         Begin::Proceed(t) => t,
     };
-    if let Err(e) = hold_for(&mut ticket, model, &mut chat, prompt_upper, client_max, pkey.byok).await {
-        return Ok(ticket.fail(e).await);
+    if let Some(refused) = ticket.hold_refused.take() {
+        if let Err(e) = affordable_hold(&mut ticket, model, &mut chat, prompt_upper, refused).await {
+            return Ok(ticket.fail(e).await);
+        }
     }
     let up = match providers::build_chat_request(kind, &chat, model.upstream_id, chat.stream) {
         Ok(u) => u,
@@ -95,38 +104,34 @@ async fn handle(state: AppState, headers: HeaderMap, req: Request) -> Result<Res
     }
 }
 
-/// Hold the request's maximum cost. When the client set no `max_tokens` and the balance cannot
-/// cover the model's full output cap, hold what the balance affords instead and cap the
-/// output to match (as long as at least a small answer fits).
-async fn hold_for(
+/// The client set no `max_tokens` and the balance cannot cover the model's full output cap:
+/// hold what the balance affords instead and cap the output to match, as long as at least a
+/// short answer fits; otherwise the original 402 stands.
+async fn affordable_hold(
     ticket: &mut Ticket,
     model: &ModelInfo,
     chat: &mut ChatRequest,
     prompt_upper: u64,
-    client_max: Option<u64>,
-    byok: bool,
+    refused: ApiError,
 ) -> Result<(), ApiError> {
-    let amount = llm::hold_amount(model, prompt_upper, chat.max_tokens, byok);
-    match ticket.hold(amount, HOLD_DEADLINE_SECS).await {
-        Ok(()) => Ok(()),
-        Err(e) if e.status == StatusCode::PAYMENT_REQUIRED && client_max.is_none() && !byok => {
-            let acct = crate::accounts::get(&ticket.state().store, ticket.account_id())
-                .await?
-                .ok_or_else(ApiError::payment_required)?;
-            let prompt_cost = llm::hold_amount(model, prompt_upper, Some(0), false);
-            let left = acct.available - prompt_cost;
-            let per_token = model.output_per_1m.0.max(1);
-            let affordable = if left.0 > 0 { (left.0 as i128 * 1_000_000 / per_token as i128) as u64 } else { 0 };
-            const MIN_OUTPUT: u64 = 16;
-            if affordable < MIN_OUTPUT {
-                return Err(e);
-            }
-            chat.max_tokens = Some(affordable.min(model.output_token_budget(None)));
-            let amount = llm::hold_amount(model, prompt_upper, chat.max_tokens, false);
-            ticket.hold(amount, HOLD_DEADLINE_SECS).await
-        }
-        Err(e) => Err(e),
+    const MIN_OUTPUT: u64 = 16;
+    let acct = crate::accounts::get(&ticket.state().store, ticket.account_id())
+        .await?
+        .ok_or_else(ApiError::payment_required)?;
+    let prompt_cost = llm::hold_amount(model, prompt_upper, Some(0), false);
+    let left = acct.available - prompt_cost;
+    let per_million = model.output_per_1m.0.max(1) as i128;
+    let affordable = if left.0 > 0 {
+        (left.0 as i128 * 1_000_000 / per_million) as u64
+    } else {
+        0
+    };
+    if affordable < MIN_OUTPUT {
+        return Err(refused);
     }
+    chat.max_tokens = Some(affordable.min(model.output_token_budget(None)));
+    let amount = llm::hold_amount(model, prompt_upper, chat.max_tokens, false);
+    ticket.hold(amount, HOLD_DEADLINE_SECS).await
 }
 
 /// What a call needs after it was sent.

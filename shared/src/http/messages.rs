@@ -10,7 +10,7 @@
 
 use super::chat::{self, CallCtx};
 use super::llm;
-use super::pipeline::{self, Begin, RouteSpec, Ticket};
+use super::pipeline::{self, Begin, HoldSpec, RouteSpec, Ticket};
 use super::relay::{self, Downstream};
 use crate::auth::KeyHeaders;
 use crate::catalog::ModelInfo;
@@ -113,17 +113,16 @@ async fn passthrough(
     }
     let prompt_upper = native_prompt_upper(&v);
     let upstream_body = serde_json::to_vec(&v).unwrap_or_default();
-    let mut ticket =
-        match pipeline::begin(&state, SPEC, principal, &headers, "POST", "/v1/messages", &body)
-            .await?
-        {
-            Begin::Replay(r) => return Ok(r),
-            Begin::Proceed(t) => t,
-        };
-    let hold = llm::hold_amount(model, prompt_upper, Some(info.max_tokens), pkey.byok);
-    if let Err(e) = ticket.hold(hold, chat::HOLD_DEADLINE_SECS).await {
-        return Ok(ticket.fail(e).await);
-    }
+    let hold = HoldSpec {
+        amount: llm::hold_amount(model, prompt_upper, Some(info.max_tokens), pkey.byok),
+        deadline_secs: chat::HOLD_DEADLINE_SECS,
+        keep_on_402: false,
+    };
+    let begun = pipeline::begin_with_hold(&state, SPEC, principal, &headers, "POST", "/v1/messages", &body, Some(hold));
+    let ticket = match begun.await? {
+        Begin::Replay(r) => return Ok(r),
+        Begin::Proceed(t) => t,
+    };
     let version = headers
         .get("anthropic-version")
         .and_then(|v| v.to_str().ok())
@@ -358,17 +357,16 @@ async fn translated(
     let prompt_upper = llm::prompt_tokens_upper_bound(&chat_req);
     let up = providers::build_chat_request(kind, &chat_req, model.upstream_id, info.stream)
         .map_err(chat::invalid)?;
-    let mut ticket =
-        match pipeline::begin(&state, SPEC, principal, &headers, "POST", "/v1/messages", &body)
-            .await?
-        {
-            Begin::Replay(r) => return Ok(r),
-            Begin::Proceed(t) => t,
-        };
-    let hold = llm::hold_amount(model, prompt_upper, chat_req.max_tokens, pkey.byok);
-    if let Err(e) = ticket.hold(hold, chat::HOLD_DEADLINE_SECS).await {
-        return Ok(ticket.fail(e).await);
-    }
+    let hold = HoldSpec {
+        amount: llm::hold_amount(model, prompt_upper, chat_req.max_tokens, pkey.byok),
+        deadline_secs: chat::HOLD_DEADLINE_SECS,
+        keep_on_402: false,
+    };
+    let begun = pipeline::begin_with_hold(&state, SPEC, principal, &headers, "POST", "/v1/messages", &body, Some(hold));
+    let ticket = match begun.await? {
+        Begin::Replay(r) => return Ok(r),
+        Begin::Proceed(t) => t,
+    };
     let ctx = CallCtx {
         kind,
         model,

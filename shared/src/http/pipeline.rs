@@ -36,6 +36,17 @@ pub enum Begin {
     Replay(Response<Body>),
 }
 
+/// The hold `begin_with_hold` takes alongside the other pre-call writes.
+#[derive(Clone, Copy, Debug)]
+pub struct HoldSpec {
+    pub amount: MicroCredits,
+    /// Seconds until the sweeper may void the hold.
+    pub deadline_secs: i64,
+    /// On 402, proceed without a hold and report it in `Ticket::hold_refused`, so the handler
+    /// can try a smaller hold (chat without `max_tokens`); otherwise 402 ends the request.
+    pub keep_on_402: bool,
+}
+
 /// Everything a request holds while it runs.
 pub struct Ticket {
     state: AppState,
@@ -45,6 +56,8 @@ pub struct Ticket {
     lease: Option<Lease>,
     idem: Option<ClaimToken>,
     hold: Option<Hold>,
+    /// Why the hold requested with `keep_on_402` was refused; the handler must deal with it.
+    pub hold_refused: Option<ApiError>,
     pub generation_id: String,
     pub started: Instant,
     done: bool,
@@ -80,6 +93,24 @@ pub async fn begin(
     path: &str,
     body: &[u8],
 ) -> Result<Begin, ApiError> {
+    begin_with_hold(state, spec, principal, headers, method, path, body, None).await
+}
+
+/// `begin`, plus the credit hold in the same concurrent wave when the handler already knows
+/// the amount: rate window, concurrency lease, idempotency claim and hold are independent
+/// writes, so a warm request makes ONE sequential store round trip before the upstream call.
+/// Whatever one step took is given back if another refused (402, 409, 422, 429, replay).
+#[allow(clippy::too_many_arguments)]
+pub async fn begin_with_hold(
+    state: &AppState,
+    spec: RouteSpec,
+    principal: Principal,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    hold: Option<HoldSpec>,
+) -> Result<Begin, ApiError> {
     let idem_key = match headers.get("idempotency-key") {
         Some(v) => {
             let k = v
@@ -97,7 +128,8 @@ pub async fn begin(
     let account = principal.account_id().to_owned();
     let hash = idempotency::request_hash(method, path, body);
     let lease_ttl = lease_ttl_secs();
-    let (rate, lease, claim) = tokio::join!(
+    let generation_id = format!("gen_{}", uuid::Uuid::now_v7().simple());
+    let (rate, lease, claim, held) = tokio::join!(
         ratelimit::admit(store, &key_id, limits, now),
         ratelimit::acquire_lease(store, &key_id, limits.concurrent, lease_ttl, now),
         async {
@@ -107,63 +139,82 @@ pub async fn begin(
                     .map(Some),
                 None => Ok(None),
             }
+        },
+        async {
+            match hold {
+                Some(HoldSpec { amount, deadline_secs, .. }) => {
+                    metering::hold(store, &account, amount, &generation_id, deadline_secs, now)
+                        .await
+                        .map(Some)
+                }
+                None => Ok(None),
+            }
         }
     );
-    // Reconcile: give back whatever was taken if any step refused.
-    let undo = |lease: Option<Lease>, token: Option<ClaimToken>| {
-        let store = store.clone();
-        async move {
-            if let Some(l) = lease {
-                ratelimit::release_lease(&store, &l).await;
-            }
-            if let Some(t) = token {
-                idempotency::release(&store, &t).await;
-            }
-        }
-    };
-    let owned = |c: &Result<Option<Claim>, ApiError>| match c {
+    let owned = match &claim {
         Ok(Some(Claim::Owned(t))) => Some(t.clone()),
         _ => None,
     };
+    // A 402 the handler asked to see (to retry a smaller hold) does not undo the rest.
+    let soft_402 = hold.is_some_and(|h| h.keep_on_402)
+        && matches!(&held, Err(e) if e.status == axum::http::StatusCode::PAYMENT_REQUIRED);
+    let lease_taken = lease.as_ref().ok().cloned();
+    let hold_taken = held.as_ref().ok().cloned().flatten();
+    // The first refusal wins, in pipeline order: rate, idempotency, concurrency, credits.
+    let refusal: Option<ApiError> = match (&rate, &claim, &lease, &held) {
+        (Err(e), _, _, _) => Some(e.clone()),
+        (Ok(_), Err(e), _, _) => Some(e.clone()),
+        (Ok(_), Ok(Some(Claim::Replay(_))), _, _) => None,
+        (Ok(_), Ok(_), Err(e), _) => Some(e.clone()),
+        (Ok(_), Ok(_), Ok(_), Err(e)) if !soft_402 => Some(e.clone()),
+        _ => None,
+    };
+    let replay = matches!(&claim, Ok(Some(Claim::Replay(_))));
+    if refusal.is_some() || replay {
+        let store = store.clone();
+        let keep_claim = replay; // a replay never owned the key
+        let (l, t, h) = (lease_taken, if keep_claim { None } else { owned }, hold_taken);
+        let give_back = async move {
+            if let Some(h) = h {
+                let _ = metering::void(&store, &h).await;
+            }
+            if let Some(l) = l {
+                ratelimit::release_lease(&store, &l).await;
+            }
+            if let Some(t) = t {
+                idempotency::release(&store, &t).await;
+            }
+        };
+        give_back.await;
+    }
     let rate = match rate {
         Ok(r) => r,
-        Err(e) => {
-            undo(lease.ok(), owned(&claim)).await;
-            return Err(e);
-        }
+        Err(e) => return Err(e),
     };
-    let with_rate = |e: ApiError| ratelimit::with_rate_headers(e, rate);
-    let claim = match claim {
-        Ok(c) => c,
-        Err(e) => {
-            undo(lease.ok(), None).await;
-            return Err(with_rate(e));
-        }
-    };
-    if let Some(Claim::Replay(stored)) = claim {
-        undo(lease.ok(), None).await;
+    if let Some(e) = refusal {
+        return Err(ratelimit::with_rate_headers(e, rate));
+    }
+    if let Ok(Some(Claim::Replay(stored))) = claim {
         return Ok(Begin::Replay(replay_response(stored, rate, idem_key.as_deref())));
     }
-    let lease = match lease {
-        Ok(l) => l,
-        Err(e) => {
-            undo(None, owned(&Ok(claim))).await;
-            return Err(with_rate(e));
-        }
-    };
     let idem = match claim {
-        Some(Claim::Owned(t)) => Some(t),
+        Ok(Some(Claim::Owned(t))) => Some(t),
         _ => None,
+    };
+    let (hold, hold_refused) = match held {
+        Ok(h) => (h, None),
+        Err(e) => (None, Some(e)),
     };
     Ok(Begin::Proceed(Box::new(Ticket {
         state: state.clone(),
         principal,
         rate,
         spec,
-        lease: Some(lease),
+        lease: lease.ok(),
         idem,
-        hold: None,
-        generation_id: format!("gen_{}", uuid::Uuid::now_v7().simple()),
+        hold,
+        hold_refused,
+        generation_id,
         started: Instant::now(),
         done: false,
     })))
@@ -257,29 +308,38 @@ impl Ticket {
     ) -> Result<MicroCredits, ApiError> {
         self.done = true;
         let state = self.state.clone();
-        let result = match self.hold.take() {
-            Some(h) => {
-                let idem = match (&self.idem, response) {
-                    (Some(t), Some(r)) => Some((t, r)),
-                    _ => None,
-                };
-                metering::settle(
-                    &state.store,
-                    &h,
-                    Settlement {
-                        actual,
-                        generation: Some(generation),
-                        usage: Some(usage),
-                        idempotency: idem,
-                    },
-                )
-                .await
+        let hold = self.hold.take();
+        let lease = self.lease.take();
+        let idem = self.idem.clone();
+        // Settlement and lease release are independent: one round trip after the call.
+        let settle_fut = async {
+            match hold {
+                Some(h) => {
+                    let idem = match (&idem, response) {
+                        (Some(t), Some(r)) => Some((t, r)),
+                        _ => None,
+                    };
+                    metering::settle(
+                        &state.store,
+                        &h,
+                        Settlement {
+                            actual,
+                            generation: Some(generation),
+                            usage: Some(usage),
+                            idempotency: idem,
+                        },
+                    )
+                    .await
+                }
+                None => Err(ApiError::internal("settle without a hold")),
             }
-            None => Err(ApiError::internal("settle without a hold")),
         };
-        if let Some(l) = self.lease.take() {
-            ratelimit::release_lease(&state.store, &l).await;
-        }
+        let release_fut = async {
+            if let Some(l) = &lease {
+                ratelimit::release_lease(&state.store, l).await;
+            }
+        };
+        let (result, ()) = tokio::join!(settle_fut, release_fut);
         match result {
             Ok(SettleOutcome::Charged(c)) => {
                 self.idem = None;
@@ -362,6 +422,7 @@ impl Drop for Ticket {
             lease: self.lease.take(),
             idem: self.idem.take(),
             hold: self.hold.take(),
+            hold_refused: None,
             generation_id: std::mem::take(&mut self.generation_id),
             started: self.started,
             done: true,
