@@ -36,6 +36,32 @@ enum AdminCmd {
     /// function does in AWS.
     #[command(subcommand)]
     Maintenance(MaintenanceCmd),
+    /// Verified email senders (the only `from` addresses `/v1/email` accepts for an account).
+    #[command(subcommand)]
+    EmailSender(EmailSenderCmd),
+}
+
+#[derive(Subcommand)]
+enum EmailSenderCmd {
+    /// Allow an account to send from an address (verify its domain at Resend first).
+    Add {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        address: String,
+    },
+    /// List an account's verified senders.
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    /// Stop allowing an address.
+    Remove {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        address: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -57,6 +83,12 @@ enum AccountCmd {
     },
     /// Show an account's tier and balance.
     Show {
+        #[arg(long)]
+        account: String,
+    },
+    /// Replay the ledger against the balance and count holds, closings and recorded
+    /// requests (exits non-zero if the ledger disagrees with the balance).
+    Audit {
         #[arg(long)]
         account: String,
     },
@@ -95,6 +127,15 @@ enum KeyCmd {
         /// Comma-separated scopes (default: all).
         #[arg(long, value_delimiter = ',')]
         scopes: Vec<String>,
+        /// Override the tier's requests per minute for this key.
+        #[arg(long)]
+        rpm: Option<u32>,
+        /// Override the tier's requests per day for this key.
+        #[arg(long)]
+        rpd: Option<u32>,
+        /// Override the tier's concurrent requests for this key.
+        #[arg(long)]
+        concurrent: Option<u32>,
     },
     /// List an account's keys (never secrets).
     List {
@@ -138,6 +179,21 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                 "held_credits": acct.held.to_credits_json(),
             })
         }
+        AdminCmd::Account(AccountCmd::Audit { account }) => {
+            let a = accounts::audit(store, &account)
+                .await
+                .map_err(|e| anyhow::anyhow!("ledger check failed: {e}"))?;
+            json!({
+                "account_id": account,
+                "ledger_matches_balance": true,
+                "available_micros": a.available.0,
+                "held_micros": a.held.0,
+                "rows": a.rows,
+                "holds": a.holds,
+                "holds_closed": a.holds_closed,
+                "usage_requests": a.usage_requests,
+            })
+        }
         AdminCmd::Account(AccountCmd::SetTier { account, tier }) => {
             accounts::set_tier(store, &account, tier).await?;
             json!({"account_id": account, "tier": tier.id()})
@@ -166,6 +222,9 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             account,
             name,
             scopes,
+            rpm,
+            rpd,
+            concurrent,
         }) => {
             if accounts::get(store, &account).await?.is_none() {
                 anyhow::bail!("no account '{account}'");
@@ -177,15 +236,20 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
                     account_id: &account,
                     name: &name,
                     scopes,
-                    rate_limits: RateLimitOverride::default(),
+                    rate_limits: RateLimitOverride {
+                        requests_per_minute: rpm,
+                        requests_per_day: rpd,
+                        concurrent,
+                    },
                     kind: KeyKind::Api,
                 },
             )
             .await?;
             json!({"id": rec.id, "key": secret, "name": rec.name, "scopes": rec.scopes, "account_id": account})
         }
+        AdminCmd::EmailSender(cmd) => email_sender(store, cmd).await?,
         AdminCmd::Maintenance(MaintenanceCmd::Run) => {
-            let report = hexaclaw_shared::maintenance::run(store, chrono::Utc::now()).await?;
+            let report = hexaclaw_shared::maintenance::run(&state, chrono::Utc::now()).await?;
             serde_json::to_value(report)?
         }
         AdminCmd::Key(KeyCmd::List { account }) => {
@@ -202,4 +266,24 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
+}
+
+async fn email_sender(
+    store: &hexaclaw_shared::store::StoreRef,
+    cmd: EmailSenderCmd,
+) -> anyhow::Result<serde_json::Value> {
+    use hexaclaw_shared::http::tools::senders;
+    Ok(match cmd {
+        EmailSenderCmd::Add { account, address } => {
+            let address = senders::add(store, &account, &address).await?;
+            json!({"account_id": account, "address": address, "verified": true})
+        }
+        EmailSenderCmd::List { account } => {
+            json!({"account_id": account, "senders": senders::list(store, &account).await?})
+        }
+        EmailSenderCmd::Remove { account, address } => {
+            let removed = senders::remove(store, &account, &address).await?;
+            json!({"account_id": account, "address": address, "removed": removed})
+        }
+    })
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod gateway;
+mod login;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,6 +20,8 @@ enum Command {
     Gateway(gateway::GatewayArgs),
     /// Administer accounts, credits and keys directly in the store (local data dir or DynamoDB).
     Admin(admin::AdminArgs),
+    /// Log this machine in to HexaClaw (device code flow); `--status` shows the saved login.
+    Login(login::LoginArgs),
 }
 
 /// Exit codes scripts can rely on.
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Gateway(a) => gateway::run(a).await,
             Command::Admin(a) => admin::run(a).await,
+            Command::Login(a) => login::run(a).await,
         }
     });
     match result {

@@ -367,3 +367,82 @@ pub async fn verify_ledger(
     }
     Ok((MicroCredits(avail), MicroCredits(held)))
 }
+
+/// Result of `audit`: the ledger replay plus counts that must agree for a healthy account.
+#[derive(Clone, Debug, Serialize)]
+pub struct Audit {
+    pub available: MicroCredits,
+    pub held: MicroCredits,
+    /// Ledger rows per kind (`grant`, `hold`, `settle`, `release`).
+    pub rows: std::collections::BTreeMap<String, u64>,
+    /// Distinct holds that were taken, and how many of them have been settled or released.
+    pub holds: u64,
+    pub holds_closed: u64,
+    /// Sum of per-service usage counters (requests recorded at settlement).
+    pub usage_requests: i64,
+}
+
+/// Replay the ledger (failing if it disagrees with the balance) and count holds, closings
+/// and recorded requests: every hold must be closed exactly once and counted once.
+pub async fn audit(store: &StoreRef, account_id: &str) -> Result<Audit, String> {
+    let (available, held) = verify_ledger(store, account_id).await?;
+    let mut rows = std::collections::BTreeMap::new();
+    let mut taken = std::collections::BTreeSet::new();
+    let mut closed = std::collections::BTreeSet::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .query(
+                Query::new(Table::Ledger, format!("ACCT#{account_id}"))
+                    .limit(1000)
+                    .cursor(cursor),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        for i in &page.items {
+            let kind = i.s("kind").unwrap_or_default().to_owned();
+            *rows.entry(kind.clone()).or_insert(0) += 1;
+            if let Some(r) = i.s("ref") {
+                match kind.as_str() {
+                    "hold" => {
+                        taken.insert(r.to_owned());
+                    }
+                    "settle" | "release" => {
+                        closed.insert(r.to_owned());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut usage_requests = 0;
+    let mut cursor = None;
+    loop {
+        let page = store
+            .query(
+                Query::new(Table::Usage, format!("USAGE#{account_id}"))
+                    .prefix("S#")
+                    .limit(1000)
+                    .cursor(cursor),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        usage_requests += page.items.iter().filter_map(|i| i.n("requests")).sum::<i64>();
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(Audit {
+        available,
+        held,
+        rows,
+        holds: taken.len() as u64,
+        holds_closed: closed.len() as u64,
+        usage_requests,
+    })
+}

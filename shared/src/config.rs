@@ -140,7 +140,19 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Firebase project id for ID-token verification.
     pub firebase_project_id: Option<String>,
+    /// Browserbase project for new sessions (`BROWSERBASE_PROJECT_ID`; else inferred from the key).
+    pub browserbase_project_id: Option<String>,
+    /// Where Firebase's signing keys (a JWK set) are fetched; tests serve their own.
+    pub firebase_jwks_url: String,
+    /// Page a user opens to link a CLI device code (`verification_uri`).
+    pub device_verification_uri: String,
+    /// Seconds a CLI must wait between device-token polls (RFC 8628 `interval`).
+    pub device_poll_interval_secs: u64,
 }
+
+/// Google's JWK set for Firebase ID tokens (securetoken).
+pub const FIREBASE_JWKS_URL: &str =
+    "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com";
 
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -245,6 +257,12 @@ impl Config {
             key_cache_ttl_secs: num("HEXACLAW_KEY_CACHE_TTL_SECS", 30)?,
             max_body_bytes: num("HEXACLAW_MAX_BODY_BYTES", 10 * 1024 * 1024)? as usize,
             firebase_project_id: get("HEXACLAW_FIREBASE_PROJECT_ID"),
+            browserbase_project_id: get("BROWSERBASE_PROJECT_ID"),
+            firebase_jwks_url: get("HEXACLAW_FIREBASE_JWKS_URL")
+                .unwrap_or_else(|| FIREBASE_JWKS_URL.to_owned()),
+            device_verification_uri: get("HEXACLAW_DEVICE_VERIFICATION_URI")
+                .unwrap_or_else(|| "https://hexaclaw.com/device".to_owned()),
+            device_poll_interval_secs: num("HEXACLAW_DEVICE_POLL_INTERVAL_SECS", 5)?.max(1),
         })
     }
 

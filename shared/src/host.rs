@@ -123,12 +123,11 @@ pub async fn run_maintenance() -> Result<(), BoxError> {
     let config = Config::load().await?;
     let state = AppState::from_config(config).await?;
     if in_lambda() {
-        let store = state.store.clone();
         lambda_http::lambda_runtime::run(lambda_http::service_fn(
             move |_ev: lambda_http::LambdaEvent<serde_json::Value>| {
-                let store = store.clone();
+                let state = state.clone();
                 async move {
-                    let report = crate::maintenance::run(&store, chrono::Utc::now()).await?;
+                    let report = crate::maintenance::run(&state, chrono::Utc::now()).await?;
                     tracing::info!(?report, "maintenance run");
                     Ok::<_, BoxError>(serde_json::to_value(report)?)
                 }
@@ -136,7 +135,7 @@ pub async fn run_maintenance() -> Result<(), BoxError> {
         ))
         .await
     } else {
-        let report = crate::maintenance::run(&state.store, chrono::Utc::now()).await?;
+        let report = crate::maintenance::run(&state, chrono::Utc::now()).await?;
         tracing::info!(?report, "maintenance run");
         Ok(())
     }

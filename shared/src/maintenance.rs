@@ -1,11 +1,12 @@
 //! The scheduled `maintenance` job: monthly tier grants (at most once per account and month),
-//! voiding holds left HELD past their deadline. Concurrency leases need no sweeping: they are
-//! TTL items, invisible once expired.
+//! ending and billing browser sessions left open past their timeout, settling media jobs nobody
+//! polled, and voiding holds left HELD past their deadline. Concurrency leases need no
+//! sweeping: they are TTL items, invisible once expired.
 
 use crate::accounts::{self, bucket};
 use crate::error::ApiError;
 use crate::metering;
-use crate::store::StoreRef;
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -15,11 +16,14 @@ pub struct Report {
     pub accounts: usize,
     pub grants_applied: usize,
     pub grants_already_applied: usize,
+    pub browser_sessions_ended: usize,
+    pub media_jobs_swept: usize,
     pub holds_voided: usize,
 }
 
 /// Run every maintenance task once, as of `now`.
-pub async fn run(store: &StoreRef, now: DateTime<Utc>) -> Result<Report, ApiError> {
+pub async fn run(state: &AppState, now: DateTime<Utc>) -> Result<Report, ApiError> {
+    let store = &state.store;
     let mut report = Report::default();
     let month = now.format("%Y-%m").to_string();
     let ids = accounts::all_account_ids(store).await?;
@@ -49,6 +53,12 @@ pub async fn run(store: &StoreRef, now: DateTime<Utc>) -> Result<Report, ApiErro
             Err(e) => return Err(e),
         }
     }
+    // Sessions and jobs first: they settle their own holds; what is left HELD after that is
+    // an abandoned request.
+    report.browser_sessions_ended =
+        crate::http::browser::sweep_expired_sessions(state, now.timestamp()).await?;
+    report.media_jobs_swept =
+        crate::http::media::jobs::sweep_media_jobs(state, now.timestamp()).await?;
     report.holds_voided = metering::sweep_expired_holds(store, now.timestamp()).await?;
     Ok(report)
 }

@@ -14,6 +14,8 @@ pub struct AppState {
     pub key_cache: Arc<KeyCache>,
     /// One pooled client for every upstream, so connections are reused.
     pub http: reqwest::Client,
+    /// Firebase's signing keys, cached for their `Cache-Control: max-age`.
+    pub firebase_keys: Arc<crate::auth::firebase::JwksCache>,
     /// Vector storage: the embedded engine locally; `None` where no vector backend is
     /// configured (the vectors routes then answer 503).
     pub vectors: Option<Arc<crate::vectors::EmbeddedVectors>>,
@@ -32,6 +34,7 @@ impl AppState {
             store,
             key_cache: Arc::new(KeyCache::new(ttl)),
             http,
+            firebase_keys: Arc::default(),
             vectors: None,
         }
     }

@@ -1,6 +1,7 @@
 """Fixtures for the SDK suite: a real `hexaclaw gateway run` process on a free loopback port,
 with its own data dir, and accounts/keys made with `hexaclaw admin` against the same data dir
-while the gateway runs (as users do)."""
+while the gateway runs (as users do). Its seven chat providers are the `fake-upstream` binary
+(fixtures replayed byte for byte), started first and pointed at by HEXACLAW_UPSTREAM_*."""
 import json
 import os
 import socket
@@ -16,6 +17,17 @@ BIN = os.environ.get("HEXACLAW_BIN") or os.path.join(
 )
 
 
+FAKE_BIN = os.path.join(os.path.dirname(os.path.abspath(BIN)), "fake-upstream")
+
+# Provider name -> env suffix (HEXACLAW_UPSTREAM_<S>, <S>_API_KEY); keys as `fake::platform_key`.
+PROVIDERS = {"openai": "OPENAI", "anthropic": "ANTHROPIC", "gemini": "GEMINI", "xai": "XAI",
+             "deepseek": "DEEPSEEK", "mistral": "MISTRAL", "groq": "GROQ"}
+
+
+def platform_key(provider):
+    return f"fake-platform-key-{provider}"
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -24,12 +36,36 @@ def free_port():
     return port
 
 
+class FakeUpstream:
+    """The `fake-upstream` process: what it was asked, and a reset between tests."""
+
+    def __init__(self, proc, origin):
+        self.proc = proc
+        self.origin = origin
+
+    def requests(self):
+        with urllib.request.urlopen(self.origin + "/_fake/requests", timeout=10) as r:
+            out = json.loads(r.read())
+        for x in out:
+            x["headers"] = {k: v for k, v in x["headers"]}
+            try:
+                x["json"] = json.loads(x["body"])
+            except ValueError:
+                x["json"] = None
+        return out
+
+    def reset(self):
+        req = urllib.request.Request(self.origin + "/_fake/reset", data=b"", method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
+
+
 class Gateway:
-    def __init__(self, data_dir, port, log_path, proc):
+    def __init__(self, data_dir, port, log_path, proc, fake=None):
         self.data_dir = data_dir
         self.port = port
         self.log_path = log_path
         self.proc = proc
+        self.fake = fake
         self.base = f"http://127.0.0.1:{port}"
 
     def admin(self, *args):
@@ -71,13 +107,34 @@ class Gateway:
 
 
 @pytest.fixture(scope="session")
-def gateway():
+def fake_upstream():
+    if not os.path.exists(FAKE_BIN):
+        raise RuntimeError(f"{FAKE_BIN} is missing: run `cargo build --workspace --bins`")
+    proc = subprocess.Popen([FAKE_BIN, "--port", "0"], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise RuntimeError(f"fake-upstream did not start: {line!r}")
+    fake = FakeUpstream(proc, "http://" + line[len("listening on "):])
+    yield fake
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def gateway(fake_upstream):
     data_dir = tempfile.mkdtemp(prefix="hexaclaw-sdk-")
     port = free_port()
     log_path = os.path.join(data_dir, "gateway.log")
     env = dict(os.environ)
     env["RUST_LOG"] = "debug"
     env.setdefault("HEXACLAW_KEY_CACHE_TTL_SECS", "0")
+    for name, suffix in PROVIDERS.items():
+        env[f"HEXACLAW_UPSTREAM_{suffix}"] = fake_upstream.origin
+        env[f"{suffix}_API_KEY"] = platform_key(name)
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [BIN, "gateway", "run", "--port", str(port), "--data-dir", data_dir],
@@ -97,7 +154,7 @@ def gateway():
     else:
         proc.kill()
         raise RuntimeError("gateway did not start")
-    gw = Gateway(data_dir, port, log_path, proc)
+    gw = Gateway(data_dir, port, log_path, proc, fake_upstream)
     yield gw
     proc.terminate()
     try:

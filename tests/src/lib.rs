@@ -1,6 +1,9 @@
 //! Test harness shared by the end-to-end tests: isolated stores, accounts with keys, and helpers
 //! to call routers in-process (`oneshot`) with requests built by hand or from `events/*.json`.
 
+pub mod client;
+pub mod fake;
+
 use axum::Router;
 use axum::body::Body;
 use hexaclaw_shared::accounts;
@@ -56,6 +59,15 @@ impl TestEnv {
         let config = Config::from_sources(&|k| map.get(k).cloned()).expect("config");
         let state = AppState::from_config(config).await.expect("state");
         TestEnv { state, dir }
+    }
+
+    /// Fresh embedded store whose seven chat providers are `fake` (platform keys set), plus
+    /// extra config variables.
+    pub async fn with_fake(fake: &fake::FakeUpstream, extra: &[(&str, &str)]) -> TestEnv {
+        let vars = fake.env_vars();
+        let mut all: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        all.extend_from_slice(extra);
+        Self::embedded_with(&all).await
     }
 
     /// The whole gateway router.

@@ -217,16 +217,21 @@ async fn concurrency_slots_are_never_exceeded_and_recover_after_expiry() {
         ratelimit::acquire_lease(&store, &key, 3, 120, now).await.unwrap();
         assert!(ratelimit::acquire_lease(&store, &key, 3, 120, now).await.is_err());
 
-        // Holders that "die" never release: once their 1 s leases expire (on the store's own
-        // clock) every slot is free again.
+        // Holders that "die" never release: once their leases expire (on the store's own
+        // clock) every slot is free again. The TTL leaves room for a slow emulator.
         let key2 = format!("key_{}", uuid::Uuid::new_v4().simple());
-        let t0 = hexaclaw_shared::store::now_secs();
+        let t0 = std::time::Instant::now();
+        let ttl = 4;
         let mut dead = Vec::new();
         for _ in 0..3 {
-            dead.push(ratelimit::acquire_lease(&store, &key2, 3, 1, t0).await.unwrap());
+            let now = hexaclaw_shared::store::now_secs();
+            dead.push(ratelimit::acquire_lease(&store, &key2, 3, ttl, now).await.unwrap());
         }
-        assert!(ratelimit::acquire_lease(&store, &key2, 3, 1, t0).await.is_err());
-        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        let full = ratelimit::acquire_lease(&store, &key2, 3, ttl, hexaclaw_shared::store::now_secs()).await;
+        if t0.elapsed() < std::time::Duration::from_secs(ttl as u64 - 1) {
+            assert!(full.is_err(), "{name}: a fourth slot while three are held");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(ttl as u64 + 1)).await;
         let later = hexaclaw_shared::store::now_secs();
         let mut fresh = 0;
         for _ in 0..5 {
@@ -293,9 +298,9 @@ async fn maintenance_grants_monthly_credits_once() {
         let store = env.state.store.clone();
         let a = accounts::create(&store, None, Tier::Max, None).await.unwrap();
         let t = chrono::Utc::now();
-        let r1 = hexaclaw_shared::maintenance::run(&store, t).await.unwrap();
+        let r1 = hexaclaw_shared::maintenance::run(&env.state, t).await.unwrap();
         assert!(r1.grants_applied >= 1, "{name}");
-        let r2 = hexaclaw_shared::maintenance::run(&store, t).await.unwrap();
+        let r2 = hexaclaw_shared::maintenance::run(&env.state, t).await.unwrap();
         assert_eq!(r2.grants_applied, 0, "{name}");
         let (avail, _) = accounts::verify_ledger(&store, &a.id).await.unwrap();
         assert_eq!(avail, MicroCredits::credits(5_000), "{name}");

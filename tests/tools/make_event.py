@@ -4,8 +4,10 @@
 Used to (re)generate events/<group>/*.json; tests replay those files through the routers, and
 `sam local invoke -e events/<group>/<file>.json` feeds them to the built functions.
 Usage: make_event.py METHOD PATH RESOURCE OUT [--header K:V ...] [--body FILE] [--query k=v ...]
+       [--binary]   (send the body base64-encoded with isBase64Encoded: true, as API Gateway
+                     does for binary media types such as multipart/form-data uploads)
 """
-import argparse, json, uuid
+import argparse, base64, json, uuid
 
 ap = argparse.ArgumentParser()
 ap.add_argument("method"); ap.add_argument("path"); ap.add_argument("resource"); ap.add_argument("out")
@@ -14,6 +16,7 @@ ap.add_argument("--query", action="append", default=[])
 ap.add_argument("--body")
 ap.add_argument("--path-param", action="append", default=[])
 ap.add_argument("--function-url", action="store_true", help="Lambda Function URL (payload v2) event")
+ap.add_argument("--binary", action="store_true", help="base64-encode the body (isBase64Encoded)")
 a = ap.parse_args()
 
 headers = {
@@ -30,7 +33,10 @@ for h in a.header:
     headers[k.strip()] = v.strip()
 query = dict(q.split("=", 1) for q in a.query) or None
 pathp = dict(p.split("=", 1) for p in a.path_param) or None
-body = open(a.body).read() if a.body else None
+if a.body and a.binary:
+    body = base64.b64encode(open(a.body, "rb").read()).decode()
+else:
+    body = open(a.body).read() if a.body else None
 rid = str(uuid.uuid5(uuid.NAMESPACE_URL, a.method + a.path + a.out))
 if a.function_url:
     url_id = "x3nq7yq5kqg4rk3hgfyzsfrjte0ocpmz"
@@ -58,7 +64,7 @@ if a.function_url:
             "timeEpoch": 1796419800000,
         },
         "body": body,
-        "isBase64Encoded": False,
+        "isBase64Encoded": a.binary,
     }
     with open(a.out, "w") as f:
         json.dump(event, f, indent=2)
@@ -98,7 +104,7 @@ event = {
         "apiId": "abc123def4",
     },
     "body": body,
-    "isBase64Encoded": False,
+    "isBase64Encoded": a.binary,
 }
 with open(a.out, "w") as f:
     json.dump(event, f, indent=2)

@@ -25,6 +25,7 @@ pub const SCOPES: &[&str] = &[
 
 /// Per-key overrides of the tier's rate limits.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RateLimitOverride {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_per_minute: Option<u32>,

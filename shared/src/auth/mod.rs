@@ -1,8 +1,11 @@
-//! Authentication: API keys (and, later, device tokens and Firebase ID tokens) → a `Principal`.
+//! Authentication: API keys and CLI device tokens → a `Principal`; Firebase ID tokens (key
+//! management) → an account, in `firebase`.
 //! Well-formedness and checksum are checked before any store read; verified keys are cached in
 //! memory for `key_cache_ttl_secs`, which bounds how long a revoked key keeps working.
 
 pub mod apikey;
+pub mod device;
+pub mod firebase;
 pub mod keys;
 
 use crate::catalog::Tier;

@@ -37,13 +37,6 @@ fn times(price: MicroCredits, n: u64) -> MicroCredits {
     MicroCredits(v.min(i64::MAX as i128) as i64)
 }
 
-/// Pro-rata per-minute price for `ms` milliseconds, rounded up to the next micro-credit.
-fn per_minute(ms: u64, price_per_minute: MicroCredits) -> MicroCredits {
-    let num = ms as i128 * price_per_minute.micros() as i128;
-    let v = (num + MS_PER_MINUTE - 1) / MS_PER_MINUTE;
-    MicroCredits(v.min(i64::MAX as i128) as i64)
-}
-
 /// Cost of `queries` web searches.
 pub fn web_search_cost(queries: u64) -> MicroCredits {
     times(WEB_SEARCH_PER_QUERY, queries)
@@ -59,14 +52,28 @@ pub fn tts_cost(model: TtsModel, chars: u64) -> MicroCredits {
     MicroCredits::per_thousand(chars, model.price_per_1k_chars())
 }
 
-/// Cost of transcribing `audio_ms` milliseconds of audio (pro-rata per minute, rounded up to 1 µcr).
-pub fn stt_cost(audio_ms: u64) -> MicroCredits {
-    per_minute(audio_ms, STT_PER_MINUTE)
+/// Minutes billed for `audio_ms` milliseconds of audio: every started minute.
+pub fn stt_billed_minutes(audio_ms: u64) -> u64 {
+    audio_ms.div_ceil(MS_PER_MINUTE as u64)
 }
 
-/// Cost of a browser session that lasted `session_ms` (pro-rata per minute, one-minute minimum).
+/// Cost of transcribing `audio_ms` milliseconds of audio: 1 credit per started minute.
+pub fn stt_cost(audio_ms: u64) -> MicroCredits {
+    times(STT_PER_MINUTE, stt_billed_minutes(audio_ms))
+}
+
+/// Minutes billed for a browser session that lasted `session_ms`: every started minute, at
+/// least one.
+pub fn browser_billed_minutes(session_ms: u64) -> u64 {
+    session_ms
+        .max(BROWSER_MIN_BILLED_MS)
+        .div_ceil(MS_PER_MINUTE as u64)
+}
+
+/// Cost of a browser session that lasted `session_ms`: 2 credits per started minute, one-minute
+/// minimum.
 pub fn browser_cost(session_ms: u64) -> MicroCredits {
-    per_minute(session_ms.max(BROWSER_MIN_BILLED_MS), BROWSER_PER_MINUTE)
+    times(BROWSER_PER_MINUTE, browser_billed_minutes(session_ms))
 }
 
 /// Cost of upserting `vectors` vectors (pro-rata per 1K, rounded up to 1 µcr).
@@ -201,21 +208,31 @@ mod tests {
     }
 
     #[test]
-    fn stt_is_pro_rata_per_minute() {
+    fn stt_bills_each_started_minute() {
         assert_eq!(stt_cost(60_000).micros(), CR);
-        // 90 s → 1.5 credits.
-        assert_eq!(stt_cost(90_000).micros(), 1_500_000);
-        // 1 ms → 1,000,000 / 60,000 = 16.67 µcr, rounded up to 17.
-        assert_eq!(stt_cost(1).micros(), 17);
+        // 59.5 s starts one minute; 60.001 s, 61 s and 90 s start two.
+        assert_eq!(stt_cost(59_500).micros(), CR);
+        assert_eq!(stt_cost(60_001).micros(), 2 * CR);
+        assert_eq!(stt_cost(61_000).micros(), 2 * CR);
+        assert_eq!(stt_cost(90_000).micros(), 2 * CR);
+        // 1 ms still starts a minute; no audio costs nothing.
+        assert_eq!(stt_cost(1).micros(), CR);
         assert_eq!(stt_cost(0).micros(), 0);
+        assert_eq!(stt_billed_minutes(300_000), 5);
+        assert_eq!(stt_cost(u64::MAX).micros(), i64::MAX);
     }
 
     #[test]
-    fn browser_has_one_minute_minimum() {
+    fn browser_bills_started_minutes_with_one_minute_minimum() {
         assert_eq!(browser_cost(0).micros(), 2 * CR);
         assert_eq!(browser_cost(59_999).micros(), 2 * CR);
-        // 150 s → 2.5 min × 2 credits = 5 credits.
-        assert_eq!(browser_cost(150_000).micros(), 5 * CR);
+        assert_eq!(browser_cost(60_000).micros(), 2 * CR);
+        // 60.001 s started a second minute.
+        assert_eq!(browser_cost(60_001).micros(), 4 * CR);
+        // 150 s → 3 started minutes × 2 credits = 6 credits.
+        assert_eq!(browser_cost(150_000).micros(), 6 * CR);
+        assert_eq!(browser_billed_minutes(300_000), 5);
+        assert_eq!(browser_cost(u64::MAX).micros(), i64::MAX);
     }
 
     #[test]

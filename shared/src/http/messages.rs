@@ -37,8 +37,11 @@ const SPEC: RouteSpec = RouteSpec {
 
 /// The `messages` router.
 pub fn router(state: AppState) -> Router {
+    // The API reference configures the Anthropic SDK with base_url ".../v1", and the SDK
+    // appends "/v1/messages" to it: serve that path too, so the snippet works as written.
     Router::new()
         .route("/v1/messages", post(messages))
+        .route("/v1/v1/messages", post(messages))
         .with_state(state)
 }
 
@@ -267,7 +270,16 @@ async fn relay_native(
                 tracing::warn!(error = %e, "upstream stream broke");
                 break;
             }
-            Ok(None) | Err(_) => break,
+            Ok(None) => {
+                // Flush a final event that lacks its blank line, for the usage tap.
+                let _ = side_tx.send(Ok(bytes::Bytes::from_static(b"\n\n")));
+                while let Some(Some(Ok(ev))) = parsed.next().now_or_never() {
+                    let name = (ev.event != "message").then_some(ev.event.as_str());
+                    tap.observe(name, &ev.data);
+                }
+                break;
+            }
+            Err(_) => break,
         };
         output_bytes += chunk.len();
         let _ = side_tx.send(Ok(chunk.clone()));
@@ -423,7 +435,7 @@ async fn relay_translated(
     let created = chrono::Utc::now().timestamp();
     let mut tr = ChatStreamTranslator::new(ctx.kind, &msg_id, ctx.model.id, created, true);
     let mut back = ChatToMessagesStream::new(&msg_id, ctx.model.id);
-    let mut events = resp.bytes_stream().eventsource();
+    let mut events = relay::upstream_events(resp);
     let mut failed: Option<providers::ProviderError> = None;
     'outer: while let Some(ev) = relay::next_event(&mut events).await {
         let ev = match ev {

@@ -1,14 +1,19 @@
 //! HTTP: one router per endpoint group (each served by its own Lambda), merged into one for the
 //! local gateway, plus the shared extractors and fallbacks.
 
+pub mod audio;
+pub mod browser;
 pub mod chat;
+pub mod embeddings;
 pub mod extract;
 pub mod keys;
 pub mod llm;
+pub mod media;
 pub mod messages;
 pub mod models;
 pub mod pipeline;
 pub mod relay;
+pub mod tools;
 pub mod usage;
 pub mod vectors;
 
@@ -21,7 +26,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Endpoint groups, one Lambda each (ARCHITECTURE §1). `maintenance` has no routes.
-pub const GROUPS: &[&str] = &["chat", "messages", "models", "keys", "usage", "vectors"];
+pub const GROUPS: &[&str] = &[
+    "chat", "messages", "models", "embeddings", "audio", "media", "tools", "vectors", "browser",
+    "keys", "usage",
+];
 
 /// Every public route: (group, method, path in axum syntax). template.yaml must declare
 /// exactly these (checked by `tests/tests/template_routes.rs`), and each group's router must
@@ -29,9 +37,20 @@ pub const GROUPS: &[&str] = &["chat", "messages", "models", "keys", "usage", "ve
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("chat", "POST", "/v1/chat/completions"),
     ("messages", "POST", "/v1/messages"),
+    ("messages", "POST", "/v1/v1/messages"),
+    ("embeddings", "POST", "/v1/embeddings"),
+    ("audio", "POST", "/v1/audio/speech"),
+    ("audio", "POST", "/v1/audio/transcriptions"),
     ("models", "GET", "/v1/models"),
     ("models", "GET", "/v1/models/{*id}"),
     ("keys", "GET", "/v1/key"),
+    ("keys", "POST", "/v1/keys"),
+    ("keys", "GET", "/v1/keys"),
+    ("keys", "PATCH", "/v1/keys/{id}"),
+    ("keys", "DELETE", "/v1/keys/{id}"),
+    ("keys", "POST", "/v1/device/provision"),
+    ("keys", "POST", "/v1/device/link"),
+    ("keys", "POST", "/v1/device/token"),
     ("usage", "GET", "/v1/usage"),
     ("usage", "GET", "/v1/usage/history"),
     ("usage", "GET", "/v1/usage/summary"),
@@ -42,6 +61,17 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("vectors", "POST", "/v1/vectors/upsert"),
     ("vectors", "POST", "/v1/vectors/query"),
     ("vectors", "DELETE", "/v1/vectors/delete"),
+    ("media", "POST", "/v1/images/generate"),
+    ("media", "POST", "/v1/video/generate"),
+    ("media", "GET", "/v1/video/jobs/{id}"),
+    ("media", "POST", "/v1/music/generate"),
+    ("media", "GET", "/v1/music/jobs/{id}"),
+    ("tools", "POST", "/v1/search"),
+    ("tools", "POST", "/v1/scrape"),
+    ("tools", "POST", "/v1/email"),
+    ("browser", "POST", "/v1/browser/sessions"),
+    ("browser", "GET", "/v1/browser/sessions/{id}"),
+    ("browser", "DELETE", "/v1/browser/sessions/{id}"),
 ];
 
 /// The router of one endpoint group, with the common layers.
@@ -53,6 +83,11 @@ pub fn group_router(group: &str, state: AppState) -> Option<Router> {
         "keys" => keys::router(state),
         "usage" => usage::router(state),
         "vectors" => vectors::router(state),
+        "embeddings" => embeddings::router(state),
+        "audio" => audio::router(state),
+        "media" => media::router(state),
+        "tools" => tools::router(state),
+        "browser" => browser::router(state),
         _ => return None,
     };
     Some(finish(r))
@@ -62,11 +97,16 @@ pub fn group_router(group: &str, state: AppState) -> Option<Router> {
 pub fn gateway_router(state: AppState) -> Router {
     let r = Router::new()
         .merge(chat::router(state.clone()))
+        .merge(embeddings::router(state.clone()))
+        .merge(audio::router(state.clone()))
         .merge(messages::router(state.clone()))
         .merge(models::router(state.clone()))
         .merge(keys::router(state.clone()))
         .merge(usage::router(state.clone()))
-        .merge(vectors::router(state))
+        .merge(vectors::router(state.clone()))
+        .merge(media::router(state.clone()))
+        .merge(tools::router(state.clone()))
+        .merge(browser::router(state))
         .route("/health", axum::routing::get(health));
     finish(r)
 }

@@ -123,6 +123,18 @@ where
     }
 }
 
+/// The upstream body as SSE events. A blank line is added at a clean end of body so that a
+/// last event without its terminating blank line (DeepSeek ends on a bare `data: [DONE]`) is
+/// dispatched instead of dropped.
+pub fn upstream_events(
+    resp: reqwest::Response,
+) -> impl futures_util::Stream<
+    Item = Result<eventsource_stream::Event, eventsource_stream::EventStreamError<reqwest::Error>>,
+> + Unpin {
+    let end = futures_util::stream::iter([Ok(Bytes::from_static(b"\n\n"))]);
+    resp.bytes_stream().chain(end).eventsource()
+}
+
 async fn relay_chat(
     ticket: Box<Ticket>,
     resp: reqwest::Response,
@@ -133,7 +145,7 @@ async fn relay_chat(
     let created = chrono::Utc::now().timestamp();
     let id = format!("chatcmpl-{}", &ticket.generation_id[4..]);
     let mut tr = ChatStreamTranslator::new(ctx.kind, &id, ctx.model.id, created, ctx.include_usage);
-    let mut events = resp.bytes_stream().eventsource();
+    let mut events = upstream_events(resp);
     let mut failure: Option<providers::ProviderError> = None;
     while let Some(ev) = next_event(&mut events).await {
         match ev {

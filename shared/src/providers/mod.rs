@@ -6,11 +6,18 @@
 //! answers. `/v1/messages` helpers live in [`anthropic`].
 
 pub mod anthropic;
+pub mod brave;
+pub mod browserbase;
 pub mod chat;
 mod completion;
 mod error;
+pub mod fal;
+pub mod firecrawl;
 pub mod gemini;
 pub mod openai;
+pub mod resend;
+pub mod service_http;
+pub mod services;
 mod stream;
 mod usage;
 

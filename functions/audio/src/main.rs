@@ -1,0 +1,7 @@
+//! Lambda for the `audio` endpoint group (`/v1/audio/speech`, `/v1/audio/transcriptions`), with
+//! response streaming so speech audio reaches the client as OpenAI produces it.
+
+#[tokio::main]
+async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
+    hexaclaw_shared::host::run_group("audio", true).await
+}

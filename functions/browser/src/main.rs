@@ -1,0 +1,7 @@
+//! Lambda for the `browser` endpoint group (`/v1/browser/sessions`): wiring only; the router
+//! lives in hexaclaw-shared.
+
+#[tokio::main]
+async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
+    hexaclaw_shared::host::run_group("browser", false).await
+}

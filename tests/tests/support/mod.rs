@@ -1,0 +1,3 @@
+//! Helpers shared by the key-management and CLI login tests.
+
+pub mod firebase;
