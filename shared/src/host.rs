@@ -88,6 +88,14 @@ pub async fn serve_local(router: Router, addr: SocketAddr) -> Result<(), BoxErro
 
 /// Serve on an already-bound listener (tests bind port 0).
 pub async fn serve_listener(router: Router, listener: tokio::net::TcpListener) -> Result<(), BoxError> {
+    use axum::serve::ListenerExt;
+    // No Nagle: SSE frames and keep-alive responses are small writes, and Nagle plus the
+    // client's delayed ACK would hold each one back ~40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

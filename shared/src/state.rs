@@ -26,6 +26,7 @@ impl AppState {
         let ttl = Duration::from_secs(config.key_cache_ttl_secs);
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
