@@ -126,10 +126,71 @@ pub enum StoreConfig {
     Dynamo { table_prefix: String },
 }
 
+/// Where vector points are stored (`HEXACLAW_VECTOR_BACKEND`: `embedded` | `s3vectors` | `none`;
+/// by default embedded with the embedded store, S3 Vectors with DynamoDB when
+/// `HEXACLAW_VECTOR_BUCKET` is set, otherwise none and the vectors routes answer 503).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VectorBackendConfig {
+    /// No vector storage.
+    Disabled,
+    /// The embedded engine: `vectors.db` under this directory.
+    Embedded { data_dir: PathBuf },
+    /// Amazon S3 Vectors: a vector bucket name or ARN, and an endpoint override for local
+    /// emulators (`HEXACLAW_VECTOR_ENDPOINT`, tests only).
+    S3Vectors {
+        bucket: String,
+        endpoint_url: Option<String>,
+    },
+}
+
+fn vector_backend(
+    get: &dyn Fn(&str) -> Option<String>,
+    store: &StoreConfig,
+) -> Result<VectorBackendConfig, ConfigError> {
+    let bucket = get("HEXACLAW_VECTOR_BUCKET");
+    let endpoint_url = get("HEXACLAW_VECTOR_ENDPOINT");
+    let embedded = || VectorBackendConfig::Embedded {
+        data_dir: match store {
+            StoreConfig::Embedded { data_dir } => data_dir.clone(),
+            StoreConfig::Dynamo { .. } => get("HEXACLAW_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(default_data_dir),
+        },
+    };
+    Ok(match (get("HEXACLAW_VECTOR_BACKEND").as_deref(), bucket) {
+        (Some("embedded"), _) => embedded(),
+        (Some("s3vectors"), Some(bucket)) => VectorBackendConfig::S3Vectors {
+            bucket,
+            endpoint_url,
+        },
+        (Some("s3vectors"), None) => {
+            return Err(ConfigError::Invalid(
+                "HEXACLAW_VECTOR_BACKEND=s3vectors needs HEXACLAW_VECTOR_BUCKET".into(),
+            ));
+        }
+        (Some("none"), _) => VectorBackendConfig::Disabled,
+        (Some(other), _) => {
+            return Err(ConfigError::Invalid(format!(
+                "HEXACLAW_VECTOR_BACKEND must be 'embedded', 's3vectors' or 'none', not '{other}'"
+            )));
+        }
+        (None, bucket) => match (store, bucket) {
+            (StoreConfig::Embedded { .. }, _) => embedded(),
+            (StoreConfig::Dynamo { .. }, Some(bucket)) => VectorBackendConfig::S3Vectors {
+                bucket,
+                endpoint_url,
+            },
+            (StoreConfig::Dynamo { .. }, None) => VectorBackendConfig::Disabled,
+        },
+    })
+}
+
 /// Everything the process needs, read once.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub store: StoreConfig,
+    /// Where vector points are stored.
+    pub vectors: VectorBackendConfig,
     /// Server-side pepper for key HMACs. Rotating it invalidates every key (infra/README.md).
     pub key_pepper: Secret,
     provider_keys: HashMap<&'static str, Secret>,
@@ -138,6 +199,8 @@ pub struct Config {
     pub key_cache_ttl_secs: u64,
     /// Largest JSON body accepted on most routes.
     pub max_body_bytes: usize,
+    /// Guardian policy deny-list (`HEXACLAW_GUARDIAN_DENY_TERMS`, comma-separated).
+    pub guardian_deny_terms: Vec<String>,
     /// Firebase project id for ID-token verification.
     pub firebase_project_id: Option<String>,
     /// Browserbase project for new sessions (`BROWSERBASE_PROJECT_ID`; else inferred from the key).
@@ -210,6 +273,7 @@ impl Config {
                 )));
             }
         };
+        let vectors = vector_backend(get, &store)?;
         let key_pepper = match (get("HEXACLAW_KEY_PEPPER"), &store) {
             (Some(p), _) => Secret::new(p),
             (None, StoreConfig::Embedded { data_dir }) => Secret::new(
@@ -251,11 +315,20 @@ impl Config {
         };
         Ok(Config {
             store,
+            vectors,
             key_pepper,
             provider_keys,
             upstream_origins,
             key_cache_ttl_secs: num("HEXACLAW_KEY_CACHE_TTL_SECS", 30)?,
             max_body_bytes: num("HEXACLAW_MAX_BODY_BYTES", 10 * 1024 * 1024)? as usize,
+            guardian_deny_terms: get("HEXACLAW_GUARDIAN_DENY_TERMS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|t| t.trim().to_owned())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             firebase_project_id: get("HEXACLAW_FIREBASE_PROJECT_ID"),
             browserbase_project_id: get("BROWSERBASE_PROJECT_ID"),
             firebase_jwks_url: get("HEXACLAW_FIREBASE_JWKS_URL")
@@ -376,6 +449,68 @@ mod tests {
         assert_eq!(c.provider_key(Upstream::Anthropic).unwrap().expose(), "sk-ant-x");
         assert!(c.provider_key(Upstream::OpenAi).is_none());
         assert!(matches!(c.store, StoreConfig::Dynamo { .. }));
+    }
+
+    #[test]
+    fn vector_backend_defaults_follow_the_store() {
+        let load = |pairs: &[(&str, &str)]| {
+            let vars: HashMap<String, String> = pairs
+                .iter()
+                .chain(&[("HEXACLAW_KEY_PEPPER", "0123456789abcdef0123")])
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Config::from_sources(&|k| vars.get(k).cloned())
+        };
+        let c = load(&[
+            ("HEXACLAW_STORE", "embedded"),
+            ("HEXACLAW_DATA_DIR", "/tmp/hx"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.vectors,
+            VectorBackendConfig::Embedded {
+                data_dir: "/tmp/hx".into()
+            }
+        );
+        let c = load(&[("HEXACLAW_STORE", "dynamodb")]).unwrap();
+        assert_eq!(c.vectors, VectorBackendConfig::Disabled);
+        let c = load(&[
+            ("HEXACLAW_STORE", "dynamodb"),
+            ("HEXACLAW_VECTOR_BUCKET", "vb"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.vectors,
+            VectorBackendConfig::S3Vectors {
+                bucket: "vb".into(),
+                endpoint_url: None
+            }
+        );
+        let c = load(&[
+            ("HEXACLAW_STORE", "embedded"),
+            ("HEXACLAW_DATA_DIR", "/tmp/hx"),
+            ("HEXACLAW_VECTOR_BACKEND", "s3vectors"),
+            ("HEXACLAW_VECTOR_BUCKET", "vb"),
+            ("HEXACLAW_VECTOR_ENDPOINT", "http://127.0.0.1:1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.vectors,
+            VectorBackendConfig::S3Vectors {
+                bucket: "vb".into(),
+                endpoint_url: Some("http://127.0.0.1:1".into())
+            }
+        );
+        let backend = |b: &'static str| {
+            load(&[
+                ("HEXACLAW_STORE", "dynamodb"),
+                ("HEXACLAW_VECTOR_BACKEND", b),
+            ])
+        };
+        let none = backend("none").unwrap();
+        assert_eq!(none.vectors, VectorBackendConfig::Disabled);
+        assert!(backend("s3vectors").is_err(), "s3vectors needs a bucket");
+        assert!(backend("qdrant").is_err());
     }
 
     #[test]

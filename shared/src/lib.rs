@@ -10,6 +10,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod guardian;
 pub mod host;
 pub mod http;
 pub mod money;

@@ -1,7 +1,7 @@
 //! `AppState`: what every handler shares — config, store, key cache, upstream HTTP client.
 
 use crate::auth::KeyCache;
-use crate::config::{Config, StoreConfig};
+use crate::config::{Config, StoreConfig, VectorBackendConfig};
 use crate::store::StoreRef;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,14 +16,26 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Firebase's signing keys, cached for their `Cache-Control: max-age`.
     pub firebase_keys: Arc<crate::auth::firebase::JwksCache>,
-    /// Vector storage: the embedded engine locally; `None` where no vector backend is
-    /// configured (the vectors routes then answer 503).
-    pub vectors: Option<Arc<crate::vectors::EmbeddedVectors>>,
+    /// Vector storage: the embedded engine locally, Amazon S3 Vectors in AWS; `None` where no
+    /// vector backend is configured (the vectors routes then answer 503).
+    pub vectors: Option<Arc<dyn crate::vectors::VectorBackend>>,
+    /// The Guardian scanner (deny-list and thresholds from config), shared by every request.
+    pub guardian: crate::guardian::Guardian,
 }
 
 impl AppState {
     pub fn new(config: Config, store: StoreRef) -> Self {
         let ttl = Duration::from_secs(config.key_cache_ttl_secs);
+        let guardian = crate::guardian::Guardian::new(crate::guardian::GuardianConfig {
+            deny_terms: config.guardian_deny_terms.clone(),
+            ..Default::default()
+        })
+        .or_else(|e| {
+            tracing::error!(error = %e, "Guardian deny-list rejected; running without it");
+            crate::guardian::Guardian::new(crate::guardian::GuardianConfig::default())
+        })
+        // Start-up only: the default configuration has no deny-list and valid thresholds.
+        .expect("default Guardian configuration is valid");
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .tcp_nodelay(true)
@@ -37,23 +49,43 @@ impl AppState {
             http,
             firebase_keys: Arc::default(),
             vectors: None,
+            guardian,
         }
     }
 
     /// Open the configured store engine and build the state.
     pub async fn from_config(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config.store).await?;
-        let vectors = match &config.store {
-            StoreConfig::Embedded { data_dir } => Some(Arc::new(
-                crate::vectors::EmbeddedVectors::open(data_dir.join("vectors.db"))
-                    .map_err(|e| anyhow::anyhow!("opening the vector store: {e}"))?,
-            )),
-            StoreConfig::Dynamo { .. } => None,
-        };
+        let vectors = open_vectors(&config.vectors, &store).await?;
         let mut state = Self::new(config, store);
         state.vectors = vectors;
         Ok(state)
     }
+}
+
+/// Open the vector backend a `VectorBackendConfig` names; S3 Vectors keeps its collection
+/// registry in `store`.
+pub async fn open_vectors(
+    cfg: &VectorBackendConfig,
+    store: &StoreRef,
+) -> anyhow::Result<Option<Arc<dyn crate::vectors::VectorBackend>>> {
+    use crate::vectors::{EmbeddedBackend, EmbeddedVectors, s3::S3VectorsEngine};
+    Ok(match cfg {
+        VectorBackendConfig::Disabled => None,
+        VectorBackendConfig::Embedded { data_dir } => {
+            std::fs::create_dir_all(data_dir)?;
+            let engine = EmbeddedVectors::open(data_dir.join("vectors.db"))
+                .map_err(|e| anyhow::anyhow!("opening the vector store: {e}"))?;
+            Some(Arc::new(EmbeddedBackend::new(Arc::new(engine))))
+        }
+        VectorBackendConfig::S3Vectors {
+            bucket,
+            endpoint_url,
+        } => Some(Arc::new(match endpoint_url {
+            Some(url) => S3VectorsEngine::for_endpoint(url, bucket, store.clone()).await,
+            None => S3VectorsEngine::from_env(bucket, store.clone()).await,
+        })),
+    })
 }
 
 /// Open the store engine a `StoreConfig` names.

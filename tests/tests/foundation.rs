@@ -183,6 +183,10 @@ async fn every_event_file_parses_and_routes() {
     let mut n = 0;
     for group in std::fs::read_dir(&root).unwrap() {
         let group = group.unwrap().path();
+        // The maintenance function is invoked by a schedule, not over HTTP.
+        if group.ends_with("maintenance") {
+            continue;
+        }
         for f in std::fs::read_dir(&group).unwrap() {
             let f = f.unwrap().path();
             let rel = f.strip_prefix(&root).unwrap().to_str().unwrap().to_owned();

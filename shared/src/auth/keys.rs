@@ -55,6 +55,8 @@ pub struct KeyRecord {
     pub created_at: i64,
     pub active: bool,
     pub rate_limits: RateLimitOverride,
+    /// What Guardian does with secrets in this key's output on the Max plan.
+    pub guardian_mode: crate::guardian::StreamMode,
     /// HMAC of the secret (store key); never serialized to clients.
     #[serde(skip)]
     pub hash: String,
@@ -87,6 +89,11 @@ impl KeyRecord {
                 requests_per_day: num("rl_rpd"),
                 concurrent: num("rl_conc"),
             },
+            guardian_mode: match i.s("guardian_mode") {
+                Some("redact") => crate::guardian::StreamMode::Redact,
+                Some("block") => crate::guardian::StreamMode::Block,
+                _ => crate::guardian::StreamMode::Monitor,
+            },
             hash: i.s("pk")?.strip_prefix("KEY#")?.to_owned(),
         })
     }
@@ -109,6 +116,7 @@ impl KeyRecord {
             "created": self.created_at,
             "active": self.active,
             "rate_limits": self.rate_limits,
+            "guardian_mode": self.guardian_mode,
         });
         if let (Some(t), Some(o)) = (tier, v.as_object_mut()) {
             o.insert("tier".into(), serde_json::json!(t.id()));
@@ -258,6 +266,7 @@ pub struct KeyPatch {
     pub name: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub rate_limits: Option<RateLimitOverride>,
+    pub guardian_mode: Option<crate::guardian::StreamMode>,
 }
 
 /// Apply a patch to an active key.
@@ -283,6 +292,14 @@ pub async fn update(store: &StoreRef, rec: &KeyRecord, patch: KeyPatch) -> Resul
                 None => Update::remove(name),
             });
         }
+    }
+    if let Some(m) = patch.guardian_mode {
+        let v = match m {
+            crate::guardian::StreamMode::Monitor => "monitor",
+            crate::guardian::StreamMode::Redact => "redact",
+            crate::guardian::StreamMode::Block => "block",
+        };
+        ups.push(Update::set("guardian_mode", v));
     }
     if ups.is_empty() {
         return Ok(());

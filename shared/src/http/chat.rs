@@ -1,6 +1,7 @@
 //! `chat` group: `POST /v1/chat/completions`, OpenAI-compatible, routed by model to seven
 //! providers, streamed or not, metered through the pipeline.
 
+use super::guard;
 use super::llm::{self, ProviderKey};
 use super::pipeline::{self, Begin, HoldSpec, RouteSpec, Ticket};
 use super::relay::{self, StreamJob};
@@ -64,6 +65,19 @@ async fn handle(state: AppState, headers: HeaderMap, req: Request) -> Result<Res
     chat.max_tokens = Some(model.output_token_budget(client_max));
     // Validate the translation before taking anything (bad tool schemas, unsupported parts).
     providers::build_chat_request(kind, &chat, model.upstream_id, chat.stream).map_err(invalid)?;
+    let guard_ctx = if guard::active(&principal) {
+        let report = state.guardian.scan_input(&guard::chat_input_text(&chat));
+        if report.verdict == crate::guardian::Verdict::Block {
+            let path = "/v1/chat/completions";
+            return guard::block_input(&state, SPEC, principal, &headers, path, &body, &report).await;
+        }
+        Some(guard::GuardCtx {
+            mode: principal.key.guardian_mode,
+            input_verdict: report.verdict,
+        })
+    } else {
+        None
+    };
 
     let hold = HoldSpec {
         amount: llm::hold_amount(model, prompt_upper, chat.max_tokens, pkey.byok),
@@ -92,6 +106,7 @@ async fn handle(state: AppState, headers: HeaderMap, req: Request) -> Result<Res
         key: pkey,
         include_usage: chat.include_usage,
         prompt_estimate: llm::prompt_tokens_estimate(&chat),
+        guard: guard_ctx,
     };
     let resp = match send(&state, &ctx, &up).await {
         Ok(r) => r,
@@ -142,6 +157,8 @@ pub struct CallCtx {
     pub key: ProviderKey,
     pub include_usage: bool,
     pub prompt_estimate: u64,
+    /// Guardian settings when the caller's plan has it.
+    pub guard: Option<guard::GuardCtx>,
 }
 
 /// Send the upstream request (retrying 429/5xx before any byte was relayed) and map a non-2xx
@@ -210,6 +227,9 @@ async fn complete_once(ticket: Box<Ticket>, resp: reqwest::Response, ctx: CallCt
     if let Some(u) = body.get_mut("usage").and_then(|u| u.as_object_mut()) {
         u.insert("cost".into(), cost.to_credits_json());
     }
+    let guard_verdict = ctx
+        .guard
+        .map(|g| guard::guard_completion(ticket.state(), g, &mut body));
     let body_bytes = serde_json::to_vec(&body).unwrap_or_default();
     let finish = outcome.finish_reason.map(|f| f.as_str());
     let generation = llm::generation(llm::GenerationInfo {
@@ -232,6 +252,9 @@ async fn complete_once(ticket: Box<Ticket>, resp: reqwest::Response, ctx: CallCt
     let h = response.headers_mut();
     h.insert("content-type", HeaderValue::from_static("application/json"));
     model_headers(h, &ctx.model_requested, ctx.model.id);
+    if let Some(v) = guard_verdict {
+        guard::verdict_header(h, v);
+    }
     ticket.apply_headers(h);
     let stored = StoredResponse {
         status: 200,

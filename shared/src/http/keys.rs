@@ -158,6 +158,9 @@ struct UpdateKey {
     /// `null` clears every override; an object replaces them.
     #[serde(default, deserialize_with = "present")]
     rate_limits: Option<Option<RateLimitOverride>>,
+    /// Guardian's handling of secrets in output (Max plan): monitor, redact or block.
+    #[serde(default)]
+    guardian_mode: Option<crate::guardian::StreamMode>,
 }
 
 /// Distinguish `"rate_limits": null` (clear) from an absent field (keep).
@@ -187,6 +190,7 @@ async fn update_key(
             name: body.name,
             scopes: body.scopes,
             rate_limits,
+            guardian_mode: body.guardian_mode,
         },
     )
     .await?;

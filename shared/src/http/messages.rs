@@ -166,6 +166,7 @@ async fn passthrough(
         key: pkey,
         include_usage: true,
         prompt_estimate: prompt_upper / 2 + 1,
+        guard: None,
     };
     let mut out_headers = HeaderMap::new();
     chat::model_headers(&mut out_headers, &ctx.model_requested, model.id);
@@ -386,6 +387,7 @@ async fn translated(
         key: pkey,
         include_usage: true,
         prompt_estimate: llm::prompt_tokens_estimate(&chat_req),
+        guard: None,
     };
     let resp = match chat::send(&state, &ctx, &up).await {
         Ok(r) => r,

@@ -6,6 +6,8 @@ pub mod browser;
 pub mod chat;
 pub mod embeddings;
 pub mod extract;
+pub mod guard;
+pub mod guardian;
 pub mod keys;
 pub mod llm;
 pub mod media;
@@ -28,7 +30,7 @@ use axum::response::{IntoResponse, Response};
 /// Endpoint groups, one Lambda each (ARCHITECTURE §1). `maintenance` has no routes.
 pub const GROUPS: &[&str] = &[
     "chat", "messages", "models", "embeddings", "audio", "media", "tools", "vectors", "browser",
-    "keys", "usage",
+    "guardian", "keys", "usage",
 ];
 
 /// Every public route: (group, method, path in axum syntax). template.yaml must declare
@@ -43,6 +45,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("audio", "POST", "/v1/audio/transcriptions"),
     ("models", "GET", "/v1/models"),
     ("models", "GET", "/v1/models/{*id}"),
+    ("guardian", "POST", "/v1/guardian/scan/input"),
+    ("guardian", "POST", "/v1/guardian/scan/output"),
+    ("guardian", "POST", "/v1/guardian/scan"),
+    ("guardian", "POST", "/v1/guardian/analyze"),
+    ("guardian", "GET", "/v1/guardian/status"),
     ("keys", "GET", "/v1/key"),
     ("keys", "POST", "/v1/keys"),
     ("keys", "GET", "/v1/keys"),
@@ -88,6 +95,7 @@ pub fn group_router(group: &str, state: AppState) -> Option<Router> {
         "media" => media::router(state),
         "tools" => tools::router(state),
         "browser" => browser::router(state),
+        "guardian" => guardian::router(state),
         _ => return None,
     };
     Some(finish(r))
@@ -106,7 +114,8 @@ pub fn gateway_router(state: AppState) -> Router {
         .merge(vectors::router(state.clone()))
         .merge(media::router(state.clone()))
         .merge(tools::router(state.clone()))
-        .merge(browser::router(state))
+        .merge(browser::router(state.clone()))
+        .merge(guardian::router(state))
         .route("/health", axum::routing::get(health));
     finish(r)
 }

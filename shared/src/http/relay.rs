@@ -101,6 +101,9 @@ pub fn start(job: StreamJob) -> Response<Body> {
         StreamJob::Chat { ticket, resp, ctx } => {
             let mut headers = HeaderMap::new();
             chat::model_headers(&mut headers, &ctx.model_requested, ctx.model.id);
+            if let Some(g) = ctx.guard {
+                super::guard::verdict_header(&mut headers, g.input_verdict);
+            }
             ticket.apply_headers(&mut headers);
             let (response, down) = sse_response(headers.clone());
             tokio::spawn(relay_chat(ticket, resp, ctx, down, headers));
@@ -147,6 +150,9 @@ async fn relay_chat(
     let mut tr = ChatStreamTranslator::new(ctx.kind, &id, ctx.model.id, created, ctx.include_usage);
     let mut events = upstream_events(resp);
     let mut failure: Option<providers::ProviderError> = None;
+    let mut guard = ctx
+        .guard
+        .map(|g| super::guard::ChunkGuard::new(ticket.state(), g));
     while let Some(ev) = next_event(&mut events).await {
         match ev {
             Ok(ev) => {
@@ -154,7 +160,14 @@ async fn relay_chat(
                 match tr.on_event(name, &ev.data) {
                     Ok(frames) => {
                         for f in frames {
-                            down.emit(format!("data: {f}\n\n")).await;
+                            match guard.as_mut() {
+                                Some(g) => {
+                                    for f in g.filter(&f) {
+                                        down.emit(format!("data: {f}\n\n")).await;
+                                    }
+                                }
+                                None => down.emit(format!("data: {f}\n\n")).await,
+                            }
                         }
                     }
                     Err(pe) => {
@@ -186,6 +199,16 @@ async fn relay_chat(
     };
     let cost = chat::stream_cost(&ctx, &usage, ticket.held());
     let mut finals = tr.finish();
+    if let Some(g) = guard.as_mut() {
+        let mut filtered = Vec::new();
+        for f in finals {
+            filtered.extend(g.filter(&f));
+        }
+        // Text a finish chunk did not carry out of the window.
+        let mut rest = g.flush();
+        rest.extend(filtered);
+        finals = rest;
+    }
     if ctx.include_usage && estimated && !finals.iter().any(|f| f.contains("\"choices\":[]")) {
         finals.push(tr.usage_chunk(&usage));
     }

@@ -1,6 +1,7 @@
 //! `vectors` group: `POST /v1/vectors/upsert` (1 credit per 1K vectors, exact), `POST
 //! /v1/vectors/query` and `DELETE /v1/vectors/delete` (free). Every account works in its own
-//! namespace; ids and collection names are only ever resolved inside it.
+//! namespace; ids and collection names are only ever resolved inside it. Points live in whichever
+//! [`VectorBackend`] the state holds: the embedded engine locally, Amazon S3 Vectors in AWS.
 
 use super::chat::stored_headers;
 use super::pipeline::{self, Begin, RouteSpec, Ticket};
@@ -11,7 +12,7 @@ use crate::idempotency::StoredResponse;
 use crate::metering::{Generation, UsageDelta};
 use crate::state::AppState;
 use crate::vectors::{
-    DeleteRequest, EmbeddedVectors, Namespace, QueryRequest, UpsertRequest, VectorError,
+    DeleteRequest, Namespace, QueryRequest, UpsertRequest, VectorBackend, VectorError,
 };
 use axum::Router;
 use axum::body::Body;
@@ -47,20 +48,11 @@ impl From<VectorError> for ApiError {
     }
 }
 
-fn engine(state: &AppState) -> Result<Arc<EmbeddedVectors>, ApiError> {
-    state.vectors.clone().ok_or_else(|| {
-        ApiError::unavailable("Vector storage is not configured on this deployment")
-    })
-}
-
-/// Run blocking engine work off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, VectorError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::from)
+fn engine(state: &AppState) -> Result<Arc<dyn VectorBackend>, ApiError> {
+    state
+        .vectors
+        .clone()
+        .ok_or_else(|| ApiError::unavailable("Vector storage is not configured on this deployment"))
 }
 
 struct Parsed {
@@ -164,12 +156,9 @@ async fn run_inner(
             if let Err(e) = ticket.hold(price, 600).await {
                 return Ok(ticket.fail(e).await);
             }
-            let written = {
-                let (eng, ns) = (eng.clone(), ns.clone());
-                match blocking(move || eng.upsert(&ns, up)).await {
-                    Ok(n) => n as u64,
-                    Err(e) => return Ok(ticket.fail(e).await),
-                }
+            let written = match eng.upsert(&ns, up).await {
+                Ok(n) => n as u64,
+                Err(e) => return Ok(ticket.fail(e.into()).await),
             };
             let cost = catalog::vectors_upsert_cost(written);
             let v = json!({
@@ -205,12 +194,9 @@ async fn run_inner(
                 return Ok(ticket.fail(ApiError::internal("query not parsed")).await);
             };
             let collection = q.collection.clone();
-            let results = {
-                let (eng, ns) = (eng.clone(), ns.clone());
-                match blocking(move || eng.query(&ns, &q)).await {
-                    Ok(r) => r,
-                    Err(e) => return Ok(ticket.fail(e).await),
-                }
+            let results = match eng.query(&ns, &q).await {
+                Ok(r) => r,
+                Err(e) => return Ok(ticket.fail(e.into()).await),
             };
             let v = json!({
                 "object": "vectors.query",
@@ -226,12 +212,9 @@ async fn run_inner(
                 return Ok(ticket.fail(ApiError::internal("delete not parsed")).await);
             };
             let collection = d.collection.clone();
-            let deleted = {
-                let (eng, ns) = (eng.clone(), ns.clone());
-                match blocking(move || eng.delete(&ns, &d)).await {
-                    Ok(n) => n,
-                    Err(e) => return Ok(ticket.fail(e).await),
-                }
+            let deleted = match eng.delete(&ns, &d).await {
+                Ok(n) => n,
+                Err(e) => return Ok(ticket.fail(e.into()).await),
             };
             let v = json!({
                 "object": "vectors.delete",

@@ -6,16 +6,21 @@
 //! - [`filter`]: the typed Qdrant filter model, its parser and its evaluator;
 //! - [`engine`]: [`EmbeddedVectors`], per-account namespaces of collections kept in memory and
 //!   persisted to SQLite;
-//! - [`s3_filter`]: Qdrant filter → S3 Vectors metadata filter (and the AWS index layout choice).
+//! - [`s3_filter`]: Qdrant filter → S3 Vectors metadata filter (and the AWS index layout choice);
+//! - [`backend`]: [`VectorBackend`], the interface the routes call, over either engine;
+//! - [`s3`]: [`s3::S3VectorsEngine`], the Amazon S3 Vectors engine used in AWS.
 //!
 //! Every validation failure is a [`VectorError::Invalid`] (or [`VectorError::Untranslatable`])
 //! whose message names the offending field; both map to HTTP 400.
 
+pub mod backend;
 pub mod engine;
 pub mod filter;
 pub mod request;
+pub mod s3;
 pub mod s3_filter;
 
+pub use backend::{EmbeddedBackend, VectorBackend};
 pub use engine::{CollectionInfo, EmbeddedVectors};
 pub use filter::Filter;
 pub use request::{DeleteRequest, DeleteSelector, QueryRequest, UpsertRequest};

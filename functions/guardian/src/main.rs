@@ -1,0 +1,6 @@
+//! Lambda for the `guardian` endpoint group: wiring only; the router lives in hexaclaw-shared.
+
+#[tokio::main]
+async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
+    hexaclaw_shared::host::run_group("guardian", false).await
+}

@@ -1,0 +1,272 @@
+//! Exfiltration scanner: data-carrying image/link URLs, "send X to <destination>" requests, uploading shell commands.
+
+use super::excerpt;
+use super::types::{Category, Finding, Severity};
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+use std::sync::LazyLock;
+
+fn re(s: &str) -> Option<Regex> {
+    Regex::new(&s.replace(r"\b", r"(?-u:\b)")).ok()
+}
+
+struct Compiled {
+    md_image: Option<Regex>,
+    md_link: Option<Regex>,
+    html_img: Option<Regex>,
+    send_verb: Option<Regex>,
+    sensitive: Option<Regex>,
+    strong: Option<Regex>,
+    shell_file: Option<Regex>,
+    shell_copy: Option<Regex>,
+    shell_env: Option<Regex>,
+    collector: Option<Regex>,
+}
+
+static C: LazyLock<Compiled> = LazyLock::new(|| Compiled {
+    md_image: re(r"!\[[^\]\n]{0,300}\]\(\s*<?(https?://[^\s)>]+)"),
+    md_link: re(r"(?:^|[^!])\[[^\]\n]{0,300}\]\(\s*<?(https?://[^\s)>]+)"),
+    html_img: re(r#"(?i)<img\b[^>]*?\bsrc\s*=\s*["']?(https?://[^"'\s>]+)[^>]*>?"#),
+    send_verb: re(
+        r"(?i)\b(?:send|sending|post|posting|upload|uploading|forward|forwarding|email|e-mail|mail|transmit|exfiltrate|leak|submit|copy|transfer|append|beacon|sync|pipe|dump|share|make\s+a\s+(?:get|post)\s+request|fetch|visit|open|load|ping)\b",
+    ),
+    sensitive: re(
+        r"(?i)\b(?:conversation|chat\s+(?:history|log)|history|(?:all|every|each|previous|last|our|this|these|your)\s+(?:\w+\s+)?messages?|thread|inbox|system\s+prompt|context\s+window|memory|api\s+keys?|credentials?|secrets?|passwords?|access\s+tokens?|env(?:ironment)?\s+var(?:iable)?s|environment|\.env|cookies?|session\s+(?:tokens?|cookies?|ids?)|ssh|private\s+keys?|credit\s+cards?|card\s+(?:details|numbers?)|personal\s+(?:data|information|details)|user'?s?\s+(?:data|information|details|messages|emails?|files|address|last|inbox|conversation)|contents\s+of|database|customer'?s?\s+(?:data|records|details|address|information)|phone\s+numbers?|[a-z_]*(?:api_key|_token|_secret|password)[a-z_]*)\b|\{[^}\n]{1,40}\}",
+    ),
+    strong: re(
+        r"(?i)\b(?:inbox|credentials?|passwords?|api\s+keys?|secrets?|private\s+keys?|user'?s?\s+inbox)\b",
+    ),
+    shell_file: re(
+        r#"(?i)\b(?:curl|wget|nc|ncat|netcat|scp|rsync|invoke-webrequest|iwr|http)\b[^\n]{0,200}?(?:-d\s*@|--data(?:-binary|-raw)?[ =]@|--post-file[ =]|-F\s*\S*=@|-T\s+|--upload-file[ =]|<\s*)\s*["']?[~/\w.$-]*(?:\.ssh|id_rsa|id_ed25519|id_ecdsa|\.aws|credentials|\.env\b|/etc/passwd|/etc/shadow|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.kube|\.docker/config|\.bash_history|\.pgpass)[\w./-]*"#,
+    ),
+    shell_copy: re(
+        r#"(?i)\b(?:scp|rsync)\b[^\n]{0,100}?[~/\w.$-]*(?:\.ssh|id_rsa|id_ed25519|id_ecdsa|\.aws|credentials|\.env\b|/etc/passwd|/etc/shadow|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.kube|\.docker/config|\.pgpass)[\w./-]*\s+\S*[@:]\S*"#,
+    ),
+    shell_env: re(
+        r#"(?i)https?://[^\s"']*[?&][\w-]+=\$\{?[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASS|PASSWORD|CREDENTIALS?)\b"#,
+    ),
+    collector: re(
+        r#"(?i)https?://(?:[0-9a-z_-]+\.)*(?:webhook\.site|requestbin\.(?:com|net)|pipedream\.net|ngrok(?:-free)?\.(?:io|app|dev)|burpcollaborator\.net|oast\.(?:fun|live|me|online|pro|site)|interact\.sh|hookbin\.com|beeceptor\.com|requestcatcher\.com|canarytokens\.com|postb\.in)\b[^\s"'<>)]*|https?://[^\s"'<>)]*[?&][0-9a-z_-]+=(?:\{[^}\s]*\}?|\$\{?[A-Z_]{3,}\}?)?(?:$|[\s"'<>)])"#,
+    ),
+});
+
+/// Number of exfiltration rules, for `status`.
+pub(crate) const RULES: usize = 6;
+
+/// Full scan (inputs): URLs, send requests, shell commands, collectors.
+pub(crate) fn scan(text: &str, out: &mut Vec<Finding>) {
+    scan_urls(text, out);
+    let url = text.contains("://");
+    if url
+        || text.contains('@')
+        || TRIGGERS
+            .as_ref()
+            .is_some_and(|t| t.destination.is_match(text))
+    {
+        send_requests(text, url, out);
+    }
+    if TRIGGERS
+        .as_ref()
+        .is_some_and(|t| t.shell.is_match(text) && (t.paths.is_match(text) || text.contains('$')))
+    {
+        shell(text, out);
+    }
+}
+
+/// Case-insensitive literals that must occur before the costlier regexes run.
+struct Triggers {
+    destination: AhoCorasick,
+    shell: AhoCorasick,
+    paths: AhoCorasick,
+    img: AhoCorasick,
+}
+
+static TRIGGERS: LazyLock<Option<Triggers>> = LazyLock::new(|| {
+    let ci = |words: &[&str]| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(words)
+            .ok()
+    };
+    Some(Triggers {
+        destination: ci(&["webhook", "to me", "to us"])?,
+        shell: ci(&[
+            "curl",
+            "wget",
+            "scp",
+            "rsync",
+            "netcat",
+            "ncat",
+            "nc ",
+            "iwr",
+            "invoke-webrequest",
+        ])?,
+        paths: ci(&[
+            ".ssh",
+            "id_rsa",
+            "id_ed25519",
+            "id_ecdsa",
+            ".aws",
+            "credentials",
+            ".env",
+            "/etc/passwd",
+            "/etc/shadow",
+            ".netrc",
+            ".npmrc",
+            ".pypirc",
+            ".git-credentials",
+            ".kube",
+            ".docker",
+            ".bash_history",
+            ".pgpass",
+        ])?,
+        img: ci(&["<img"])?,
+    })
+});
+
+fn push(
+    out: &mut Vec<Finding>,
+    rule: &'static str,
+    severity: Severity,
+    s: usize,
+    e: usize,
+    text: &str,
+) {
+    out.push(Finding {
+        category: Category::Exfiltration,
+        rule_id: rule,
+        severity,
+        start: s,
+        end: e,
+        excerpt: excerpt::plain(text, s, e),
+    });
+}
+
+fn line_window(text: &str, at: usize, max: usize) -> &str {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut from = at.saturating_sub(max).max(line_start);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    &text[from..at]
+}
+
+/// Where data could be sent: URLs, email addresses, "webhook", "to me"/"to us".
+fn destinations(text: &str, url: bool) -> Vec<(usize, usize, bool)> {
+    let b = text.as_bytes();
+    let stop =
+        |c: u8| c.is_ascii_whitespace() || matches!(c, b'<' | b'>' | b'"' | b'\'' | b')' | b']');
+    let mut out = Vec::new();
+    if url {
+        for (i, _) in text.match_indices("://") {
+            let scheme = text[..i]
+                .bytes()
+                .rev()
+                .take_while(u8::is_ascii_alphabetic)
+                .count();
+            let start = i - scheme;
+            if !text[start..i].eq_ignore_ascii_case("http")
+                && !text[start..i].eq_ignore_ascii_case("https")
+            {
+                continue;
+            }
+            let end = i + 3 + b[i + 3..].iter().take_while(|&&c| !stop(c)).count();
+            out.push((start, end, false));
+        }
+    }
+    for (i, _) in text.match_indices('@') {
+        let local = b[..i]
+            .iter()
+            .rev()
+            .take_while(|&&c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
+            })
+            .count();
+        let domain = b[i + 1..]
+            .iter()
+            .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-'))
+            .count();
+        if local > 0 && text[i + 1..i + 1 + domain].contains('.') {
+            out.push((i - local, i + 1 + domain, false));
+        }
+    }
+    if let Some(t) = TRIGGERS.as_ref() {
+        for m in t.destination.find_iter(text) {
+            let to_me = m.end() - m.start() == 5;
+            out.push((m.start(), m.end(), to_me));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+fn send_requests(text: &str, url: bool, out: &mut Vec<Finding>) {
+    let c = &*C;
+    let (Some(verb), Some(sens), Some(strong)) = (
+        c.send_verb.as_ref(),
+        c.sensitive.as_ref(),
+        c.strong.as_ref(),
+    ) else {
+        return;
+    };
+    for (start, end, to_me) in destinations(text, url) {
+        let window = line_window(text, start, 250);
+        let object = if to_me { strong } else { sens };
+        if verb.is_match(window) && object.is_match(window) {
+            let from = start - window.len();
+            push(
+                out,
+                "exfiltration.send_to_destination",
+                Severity::High,
+                from,
+                end,
+                text,
+            );
+        }
+    }
+    if let Some(re) = c.collector.as_ref().filter(|_| url) {
+        for m in re.find_iter(text) {
+            let url = m
+                .as_str()
+                .trim_end_matches([' ', '"', '\'', '<', '>', ')', '\n', '\t']);
+            push(
+                out,
+                "exfiltration.collector_endpoint",
+                Severity::Medium,
+                m.start(),
+                m.start() + url.len(),
+                text,
+            );
+        }
+    }
+}
+
+fn shell(text: &str, out: &mut Vec<Finding>) {
+    for re in [
+        C.shell_file.as_ref(),
+        C.shell_copy.as_ref(),
+        C.shell_env.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for m in re.find_iter(text) {
+            push(
+                out,
+                "exfiltration.shell_command",
+                Severity::High,
+                m.start(),
+                m.end(),
+                text,
+            );
+        }
+    }
+}
+
+#[path = "exfil_urls.rs"]
+mod urls;
+pub(crate) use urls::scan_urls;
+
+#[cfg(test)]
+#[path = "exfil_tests.rs"]
+mod tests;

@@ -1,0 +1,358 @@
+//! Prompt-injection and jailbreak scanner: pattern sets over normalised views, discussion
+//! context, obfuscation and decode-and-rescan.
+
+use super::decode::{self, Encoding};
+use super::excerpt;
+use super::normalize::Normalized;
+use super::patterns_en::{CORE, EN, Pat};
+use super::patterns_intl::INTL;
+use super::types::{Category, Finding, Severity};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A compiled group of patterns. Latin-script patterns run with ASCII word classes (the views
+/// are lowercase and diacritic-free, and Unicode `\w`/`\b` make the automata large and slow);
+/// patterns written in other scripts keep Unicode classes and run only on non-ASCII text.
+/// One Aho-Corasick pass finds which gate literals occur, and only patterns whose every gate
+/// group is present run at all, which keeps benign text to about one pass.
+pub(crate) struct Compiled {
+    res: Vec<Entry>,
+    anchors: Option<AhoCorasick>,
+    anchor_count: usize,
+    /// Patterns that failed to compile (always zero; a unit test checks it).
+    pub failed: usize,
+}
+
+/// Latin-script patterns compile to byte automata (one byte class per `[^…]`, far smaller
+/// than its UTF-8 expansion); the others stay Unicode.
+enum Matcher {
+    Bytes(regex::bytes::Regex),
+    Unicode(Regex),
+}
+
+impl Matcher {
+    /// Appends every match in `hay` to `out`, offset by `base`.
+    fn push_matches(
+        &self,
+        hay: &str,
+        pat: &'static Pat,
+        base: usize,
+        out: &mut Vec<(&'static Pat, usize, usize)>,
+    ) {
+        match self {
+            Matcher::Bytes(re) => out.extend(
+                re.find_iter(hay.as_bytes())
+                    .map(|m| (pat, base + m.start(), base + m.end())),
+            ),
+            Matcher::Unicode(re) => out.extend(
+                re.find_iter(hay)
+                    .map(|m| (pat, base + m.start(), base + m.end())),
+            ),
+        }
+    }
+}
+
+struct Entry {
+    re: Matcher,
+    pat: &'static Pat,
+    unicode: bool,
+    /// `(?m)^` needs true line starts, so its windows begin at one.
+    multiline: bool,
+    gate: Vec<Vec<usize>>,
+}
+
+impl Compiled {
+    /// Number of compiled patterns.
+    pub fn pattern_count(&self) -> usize {
+        self.res.len()
+    }
+
+    /// Every match in `view` as (pattern, start, end). A gated pattern runs only on windows
+    /// around the occurrences of its rarest gate group, so attack-dense text stays cheap too.
+    fn find_all(&self, view: &str) -> Vec<(&'static Pat, usize, usize)> {
+        let ascii = view.is_ascii();
+        let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.anchor_count];
+        if let Some(ac) = self.anchors.as_ref() {
+            for m in ac.find_overlapping_iter(view) {
+                hits[m.pattern().as_usize()].push(m.start());
+            }
+        }
+        let mut out = Vec::new();
+        'entries: for e in &self.res {
+            if ascii && e.unicode {
+                continue;
+            }
+            let mut rarest: Option<(usize, &Vec<usize>)> = None;
+            for (gi, g) in e.gate.iter().enumerate() {
+                let n: usize = g.iter().map(|&i| hits[i].len()).sum();
+                if n == 0 {
+                    continue 'entries;
+                }
+                if rarest.is_none_or(|(best, _)| n < best) {
+                    rarest = Some((n, &e.gate[gi]));
+                }
+            }
+            let windows = match rarest {
+                Some((_, group)) => {
+                    // Keep only anchor positions near which every other gate group also occurs.
+                    let others: Vec<Vec<usize>> = e
+                        .gate
+                        .iter()
+                        .filter(|g| !std::ptr::eq(*g, group))
+                        .map(|g| {
+                            let mut v: Vec<usize> =
+                                g.iter().flat_map(|&i| hits[i].iter().copied()).collect();
+                            v.sort_unstable();
+                            v
+                        })
+                        .collect();
+                    let positions: Vec<usize> = group
+                        .iter()
+                        .flat_map(|&i| hits[i].iter().copied())
+                        .filter(|&p| others.iter().all(|o| near(o, p)))
+                        .collect();
+                    if positions.is_empty() {
+                        continue;
+                    }
+                    windows(view, positions, e.multiline)
+                }
+                None => vec![(0, view.len())],
+            };
+            for (ws, we) in windows {
+                e.re.push_matches(&view[ws..we], e.pat, ws, &mut out);
+            }
+        }
+        out
+    }
+}
+
+/// True when some sorted position lies within `RADIUS` of `p`.
+fn near(sorted: &[usize], p: usize) -> bool {
+    let i = sorted.partition_point(|&q| q + RADIUS < p);
+    sorted.get(i).is_some_and(|&q| q <= p + RADIUS)
+}
+
+/// How far around an anchor a pattern may match (patterns are phrase-sized).
+const RADIUS: usize = 120;
+
+/// Merged byte ranges around `positions`, widened to whitespace so word boundaries stay true
+/// (and, for `(?m)^` patterns, to line starts so `^` stays true).
+fn windows(view: &str, mut positions: Vec<usize>, line_start: bool) -> Vec<(usize, usize)> {
+    positions.sort_unstable();
+    let b = view.as_bytes();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for p in positions {
+        let mut s = p.saturating_sub(RADIUS);
+        while !view.is_char_boundary(s) {
+            s -= 1;
+        }
+        if line_start {
+            s = view[..s].rfind('\n').map_or(0, |i| i + 1);
+        }
+        while s > 0 && !b[s - 1].is_ascii_whitespace() && p - s < RADIUS + 64 {
+            s -= 1;
+        }
+        while !view.is_char_boundary(s) {
+            s -= 1;
+        }
+        let mut e = (p + RADIUS).min(b.len());
+        while e < b.len() && !b[e].is_ascii_whitespace() && e - p < RADIUS + 64 {
+            e += 1;
+        }
+        while !view.is_char_boundary(e) {
+            e += 1;
+        }
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+fn ascii_classes(re: &str) -> String {
+    re.replace(r"\b", r"(?-u:\b)")
+        .replace(r"\w", "[0-9a-z_]")
+        .replace(r"\W", "[^0-9a-z_]")
+}
+
+fn compile(groups: &[&'static [Pat]]) -> Compiled {
+    let mut res = Vec::new();
+    let mut anchors: Vec<&'static str> = Vec::new();
+    let mut failed = 0;
+    for p in groups.iter().flat_map(|g| g.iter()) {
+        let unicode = !p.re.is_ascii();
+        let source = if unicode {
+            p.re.to_owned()
+        } else {
+            ascii_classes(p.re)
+        };
+        let gate = p
+            .gate
+            .iter()
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|a| match anchors.iter().position(|x| x == a) {
+                        Some(i) => i,
+                        None => {
+                            anchors.push(a);
+                            anchors.len() - 1
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let matcher = if unicode {
+            Regex::new(&source).map(Matcher::Unicode)
+        } else {
+            regex::bytes::RegexBuilder::new(&source)
+                .unicode(false)
+                .build()
+                .map(Matcher::Bytes)
+        };
+        match matcher {
+            Ok(re) => res.push(Entry {
+                re,
+                pat: p,
+                unicode,
+                multiline: p.re.contains("(?m)"),
+                gate,
+            }),
+            Err(_) => failed += 1,
+        }
+    }
+    let anchor_count = anchors.len();
+    // A full DFA: a few hundred short literals fit easily and scan several times faster than the NFA.
+    let anchors = AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&anchors)
+        .ok();
+    if anchors.is_none() {
+        failed += 1;
+    }
+    Compiled {
+        res,
+        anchors,
+        anchor_count,
+        failed,
+    }
+}
+
+pub(crate) static CANON: LazyLock<Compiled> = LazyLock::new(|| compile(&[EN, INTL]));
+pub(crate) static SQUEEZED: LazyLock<Compiled> = LazyLock::new(|| compile(&[CORE]));
+
+/// Deepest nesting of encodings that is decoded (base64 inside base64 is common).
+const MAX_DEPTH: u8 = 2;
+
+/// Scans `text` (with its normalised views) for injection and jailbreak attempts.
+pub(crate) fn scan(text: &str, norm: &Normalized, out: &mut Vec<Finding>) {
+    scan_with(text, norm, 0, out);
+}
+
+fn scan_with(text: &str, norm: &Normalized, depth: u8, out: &mut Vec<Finding>) {
+    let first = out.len();
+    let mut topic = Topic {
+        fold: &norm.fold,
+        known: None,
+    };
+    for (pat, ms, me) in CANON.find_all(&norm.canon) {
+        {
+            if vetoed(&norm.canon[me..], pat.veto_next) {
+                continue;
+            }
+            let (s, e) = norm.span_fold(text, ms, me);
+            let severity = contextual(text, s, e, pat.severity, &mut topic);
+            out.push(finding(text, pat.rule, severity, s, e));
+            if norm.obfuscated_within(s, e) {
+                out.push(finding(
+                    text,
+                    "injection.obfuscated",
+                    severity.max(Severity::High),
+                    s,
+                    e,
+                ));
+            }
+        }
+    }
+    for (view, rule) in [
+        (&norm.squeezed, "injection.obfuscated"),
+        (&norm.rot13, "injection.encoded_rot13"),
+    ] {
+        for (_, ms, me) in SQUEEZED.find_all(view) {
+            {
+                let (s, e) = norm.span_squeezed(text, ms, me);
+                if out[first..].iter().any(|f| f.start < e && s < f.end) {
+                    continue;
+                }
+                let severity = contextual(text, s, e, Severity::High, &mut topic);
+                out.push(finding(text, rule, severity, s, e));
+            }
+        }
+    }
+    if depth < MAX_DEPTH {
+        for seg in decode::segments(text) {
+            let mut inner = Vec::new();
+            scan_with(
+                &seg.decoded,
+                &Normalized::new(&seg.decoded),
+                depth + 1,
+                &mut inner,
+            );
+            let worst = inner.iter().map(|f| f.severity).max();
+            let rule = match seg.kind {
+                Encoding::Base64 => "injection.encoded_base64",
+                Encoding::Hex => "injection.encoded_hex",
+                Encoding::Percent => "injection.encoded_percent",
+                Encoding::UnicodeTags => "injection.unicode_tags",
+            };
+            let severity = match (seg.kind, worst) {
+                (_, Some(w)) if w >= Severity::Medium => w.max(Severity::High),
+                (Encoding::UnicodeTags, _) => Severity::Medium,
+                _ => continue,
+            };
+            let shown = excerpt::plain(&seg.decoded, 0, seg.decoded.len());
+            out.push(Finding {
+                category: Category::Injection,
+                rule_id: rule,
+                severity,
+                start: seg.start,
+                end: seg.end,
+                excerpt: format!("decoded: {shown}"),
+            });
+        }
+    }
+}
+
+fn finding(text: &str, rule: &'static str, severity: Severity, s: usize, e: usize) -> Finding {
+    Finding {
+        category: Category::Injection,
+        rule_id: rule,
+        severity,
+        start: s,
+        end: e,
+        excerpt: excerpt::plain(text, s, e),
+    }
+}
+
+fn vetoed(after: &str, veto: &[&str]) -> bool {
+    if veto.is_empty() {
+        return false;
+    }
+    let next = after
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .next()
+        .unwrap_or("");
+    let next = next.trim_end_matches("'s");
+    veto.contains(&next)
+}
+
+#[path = "injection_context.rs"]
+mod context;
+use context::{Topic, contextual};
+
+#[cfg(test)]
+#[path = "injection_tests.rs"]
+mod tests;

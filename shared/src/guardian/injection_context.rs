@@ -1,0 +1,91 @@
+//! Discussion context: an attack phrase quoted or cited inside a text about attacks is reported as `Low`.
+
+use crate::guardian::types::Severity;
+use regex::Regex;
+use std::sync::LazyLock;
+
+static TOPIC: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"prompt\W+injection|jailbreak|red\W?team|attack|payload|guardrail|classifier|\bfilter|detect|mitigat|owasp|adversarial|exploit|security|malicious|injection|template|\btokens?\b|\bexamples?\b|research|\bpapers?\b|\bstud(?:y|ies)\b|appendix|benchmark|dataset|evaluat").ok()
+});
+
+/// Whether the text talks about attacks, evaluated once and only when needed.
+pub(super) struct Topic<'a> {
+    pub fold: &'a str,
+    pub known: Option<bool>,
+}
+
+impl Topic<'_> {
+    fn get(&mut self) -> bool {
+        let fold = self.fold;
+        *self
+            .known
+            .get_or_insert_with(|| TOPIC.as_ref().is_some_and(|re| re.is_match(fold)))
+    }
+}
+
+/// Lowers a hit to `Low` when it is quoted or cited as an example inside a text about attacks.
+pub(super) fn contextual(
+    text: &str,
+    s: usize,
+    e: usize,
+    severity: Severity,
+    topic: &mut Topic<'_>,
+) -> Severity {
+    if severity > Severity::Low && (quoted(text, s, e) || cited(text, s)) && topic.get() {
+        Severity::Low
+    } else {
+        severity
+    }
+}
+
+const QUOTES: [char; 8] = [
+    '"', '\'', '`', '\u{201C}', '\u{201D}', '\u{2018}', '\u{2019}', '«',
+];
+
+fn quoted(text: &str, s: usize, e: usize) -> bool {
+    let line_start = text[..s].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[e..].find('\n').map_or(text.len(), |i| e + i);
+    let before = &text[line_start..s];
+    // An apostrophe between letters ("it's") is not an opening quote.
+    let opens = before.char_indices().rev().find(|&(i, c)| {
+        (QUOTES.contains(&c) || c == '»')
+            && !before[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric)
+    });
+    if opens.is_none() {
+        return false;
+    }
+    let after = &text[e..line_end];
+    after
+        .char_indices()
+        .find(|&(_, c)| QUOTES.contains(&c) || c == '»')
+        .is_some_and(|(i, c)| !after[i + c.len_utf8()..].starts_with(char::is_alphanumeric))
+}
+
+const CITATIONS: [&str; 14] = [
+    "like ",
+    "such as",
+    "e.g",
+    "for example",
+    "for instance",
+    "variations of",
+    "phrases",
+    "payloads",
+    " says ",
+    " say ",
+    "saying",
+    "called",
+    "known as",
+    "examples",
+];
+
+fn cited(text: &str, s: usize) -> bool {
+    let mut from = s.saturating_sub(80);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let window = text[from..s].to_lowercase();
+    CITATIONS.iter().any(|c| window.contains(c))
+}
