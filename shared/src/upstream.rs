@@ -9,7 +9,9 @@ use std::time::Duration;
 /// Per-call settings.
 #[derive(Clone, Copy, Debug)]
 pub struct CallOpts {
-    /// Time to response headers (streams) or the whole body (non-streaming).
+    /// Longest wait for the response headers (a non-streamed answer sends them when it is
+    /// done; a stream, at its start). The body is bounded by the client's read timeout
+    /// instead, so a long stream is never cut while it keeps producing.
     pub timeout: Duration,
     /// Retries after the first attempt for retryable failures.
     pub max_retries: u32,
@@ -24,6 +26,15 @@ impl Default for CallOpts {
             max_retries: 2,
             backoff: Duration::from_millis(250),
         }
+    }
+}
+
+/// Chat timeouts: a stream's headers come at once; a non-streamed answer (reasoning models
+/// especially) may take minutes before its first byte.
+pub fn chat_opts(stream: bool) -> CallOpts {
+    CallOpts {
+        timeout: Duration::from_secs(if stream { 60 } else { 600 }),
+        ..CallOpts::default()
     }
 }
 
@@ -43,11 +54,19 @@ pub async fn post_with_retry(
 ) -> Result<reqwest::Response, ApiError> {
     let mut attempt = 0u32;
     loop {
-        let mut rb = client.post(url).timeout(opts.timeout);
+        let mut rb = client.post(url);
         for (k, v) in headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
-        let result = rb.body(body.to_vec()).send().await;
+        let result = match tokio::time::timeout(opts.timeout, rb.body(body.to_vec()).send()).await {
+            Ok(r) => r,
+            Err(_) if attempt < opts.max_retries => {
+                tracing::warn!(attempt, url = %redact_url(url), "upstream headers timed out; retrying");
+                attempt += 1;
+                continue;
+            }
+            Err(_) => return Err(ApiError::gateway_timeout("The provider did not answer in time")),
+        };
         let retry_after = match &result {
             Ok(r) if retryable_status(r.status().as_u16()) && attempt < opts.max_retries => {
                 Some(

@@ -12,7 +12,7 @@ use crate::idempotency::StoredResponse;
 use crate::money::MicroCredits;
 use crate::providers::{self, ChatRequest, ProviderKind};
 use crate::state::AppState;
-use crate::upstream::{self, CallOpts};
+use crate::upstream;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
@@ -172,7 +172,8 @@ pub async fn send(
     let url = format!("{origin}{}", up.path_and_query);
     let mut headers = up.headers.clone();
     headers.extend(providers::auth_headers(ctx.kind, &ctx.key.key));
-    let resp = upstream::post_with_retry(&state.http, &url, &headers, &up.body, CallOpts::default()).await?;
+    let opts = upstream::chat_opts(up.headers.iter().any(|(k, v)| k == "accept" && v == "text/event-stream"));
+    let resp = upstream::post_with_retry(&state.http, &url, &headers, &up.body, opts).await?;
     let status = resp.status().as_u16();
     if (200..300).contains(&status) {
         return Ok(resp);

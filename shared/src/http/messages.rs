@@ -19,7 +19,7 @@ use crate::idempotency::StoredResponse;
 use crate::providers::anthropic::{self as anth, ChatToMessagesStream, StreamUsageTap};
 use crate::providers::{self, ChatStreamTranslator, ProviderKind, Usage};
 use crate::state::AppState;
-use crate::upstream::{self, CallOpts};
+use crate::upstream;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -146,7 +146,7 @@ async fn passthrough(
         &url,
         &up_headers,
         &upstream_body,
-        CallOpts::default(),
+        upstream::chat_opts(info.stream),
     )
     .await
     {
