@@ -27,7 +27,7 @@ pub struct LoginArgs {
 }
 
 /// `$HEXACLAW_CONFIG_DIR`, else `~/.openclaw/`.
-fn config_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn config_dir() -> anyhow::Result<PathBuf> {
     if let Some(d) = std::env::var_os("HEXACLAW_CONFIG_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(d));
     }
@@ -37,7 +37,7 @@ fn config_dir() -> anyhow::Result<PathBuf> {
 }
 
 /// The config file's JSON object (empty when absent); other tools' fields are kept as they are.
-fn read_config(path: &std::path::Path) -> anyhow::Result<Map<String, Value>> {
+pub(crate) fn read_config(path: &std::path::Path) -> anyhow::Result<Map<String, Value>> {
     match std::fs::read(path) {
         Ok(bytes) => match serde_json::from_slice(&bytes) {
             Ok(Value::Object(m)) => Ok(m),
@@ -73,7 +73,8 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
         .user_agent(concat!("hexaclaw-cli/", env!("CARGO_PKG_VERSION")))
         .build()?;
     if args.status {
-        return status(&http, &base, &config, &path).await;
+        let cred = crate::settings::ConfigFiles::load_from(&dir)?.credential();
+        return status(&http, &base, cred, &path).await;
     }
     let name = args.name.unwrap_or_else(default_device_name);
     let token = device_flow(&http, &base, &name).await?;
@@ -111,7 +112,7 @@ fn default_device_name() -> String {
     }
 }
 
-fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
@@ -221,19 +222,21 @@ async fn device_flow(http: &reqwest::Client, base: &str, name: &str) -> anyhow::
     }
 }
 
-/// `--status`: what is saved, and whether the API still accepts it.
+/// `--status`: what is saved (device token, API key, or `HEXACLAW_API_KEY`), and whether the
+/// API still accepts it.
 async fn status(
     http: &reqwest::Client,
     base: &str,
-    config: &Map<String, Value>,
+    cred: Option<crate::settings::Credential>,
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let Some(token) = config.get("device_token").and_then(Value::as_str) else {
+    let Some(cred) = cred else {
         bail!(
-            "not logged in (no device token in {}); run `hexaclaw login`",
+            "not logged in (no device token or API key in {}); run `hexaclaw login`",
             path.display()
         );
     };
+    let token = cred.secret.as_str();
     let resp = http
         .get(format!("{base}/v1/key"))
         .bearer_auth(token)
@@ -263,11 +266,13 @@ async fn status(
                 v["type"].as_str().unwrap_or("?")
             );
             println!("  scopes:   {}", scopes.join(", "));
+            println!("  source:   {}", cred.source);
             println!("  config:   {}", path.display());
             Ok(())
         }
         401 => bail!(
-            "the saved device token was rejected ({}); run `hexaclaw login` again",
+            "{} was rejected ({}); run `hexaclaw login` again",
+            cred.source,
             error_message(&v)
         ),
         _ => bail!(
