@@ -44,12 +44,17 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let seen = Arc::new(Mutex::new(Seen::default()));
     let server_seen = seen.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let seen = server_seen.clone();
             let event = event.clone();
             tokio::spawn(async move {
@@ -58,7 +63,9 @@ async fn main() {
                     let event = event.clone();
                     async move { Ok::<_, Infallible>(handle(req, seen, event).await) }
                 });
-                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
@@ -84,7 +91,10 @@ async fn main() {
     let deadline = start + Duration::from_secs(20);
     loop {
         {
-            let s = seen.lock().map(|s| (s.response_at.is_some(), s.error.clone())).unwrap_or((false, None));
+            let s = seen
+                .lock()
+                .map(|s| (s.response_at.is_some(), s.error.clone()))
+                .unwrap_or((false, None));
             if s.0 || s.1.is_some() {
                 break;
             }
@@ -137,10 +147,19 @@ async fn handle(
             .map(|d| d.as_millis() + 30_000)
             .unwrap_or(0);
         return Response::builder()
-            .header("lambda-runtime-aws-request-id", "8476a536-e9f4-11e8-9739-2dfe598c3fcd")
+            .header(
+                "lambda-runtime-aws-request-id",
+                "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
+            )
             .header("lambda-runtime-deadline-ms", deadline.to_string())
-            .header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:coldstart")
-            .header("lambda-runtime-trace-id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1")
+            .header(
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:coldstart",
+            )
+            .header(
+                "lambda-runtime-trace-id",
+                "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1",
+            )
             .body(Full::new(event))
             .unwrap_or_default();
     }
@@ -160,14 +179,28 @@ async fn handle(
                 break;
             }
         }
-        return Response::builder().status(202).body(Full::new(Bytes::new())).unwrap_or_default();
+        return Response::builder()
+            .status(202)
+            .body(Full::new(Bytes::new()))
+            .unwrap_or_default();
     }
     if path.ends_with("/error") {
-        let b = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let b = req
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         if let Ok(mut s) = seen.lock() {
             s.error = Some(String::from_utf8_lossy(&b).into_owned());
         }
-        return Response::builder().status(202).body(Full::new(Bytes::new())).unwrap_or_default();
+        return Response::builder()
+            .status(202)
+            .body(Full::new(Bytes::new()))
+            .unwrap_or_default();
     }
-    Response::builder().status(404).body(Full::new(Bytes::new())).unwrap_or_default()
+    Response::builder()
+        .status(404)
+        .body(Full::new(Bytes::new()))
+        .unwrap_or_default()
 }

@@ -47,7 +47,11 @@ struct Tally {
     errors: u64,
 }
 
-async fn worker(args: std::sync::Arc<Args>, warm: Instant, until: Instant) -> Result<Tally, String> {
+async fn worker(
+    args: std::sync::Arc<Args>,
+    warm: Instant,
+    until: Instant,
+) -> Result<Tally, String> {
     let stream = tokio::net::TcpStream::connect((args.host.as_str(), args.port))
         .await
         .map_err(|e| e.to_string())?;
@@ -68,7 +72,9 @@ async fn worker(args: std::sync::Arc<Args>, warm: Instant, until: Instant) -> Re
         if let Some(a) = &args.auth {
             b = b.header("authorization", a);
         }
-        let req = b.body(Full::new(args.body.clone())).map_err(|e| e.to_string())?;
+        let req = b
+            .body(Full::new(args.body.clone()))
+            .map_err(|e| e.to_string())?;
         sender.ready().await.map_err(|e| e.to_string())?;
         let resp = match sender.send_request(req).await {
             Ok(r) => r,

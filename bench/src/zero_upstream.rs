@@ -24,13 +24,20 @@ const CHUNKS: [&str; 5] = [
 type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
 async fn handle(req: Request<hyper::body::Incoming>) -> Result<Response<Body>, Infallible> {
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let stream = body.windows(14).any(|w| w == b"\"stream\":true");
     if stream {
         let frames: Vec<Result<Frame<Bytes>, Infallible>> = CHUNKS
             .iter()
             .map(|c| Ok(Frame::data(Bytes::from(format!("data: {c}\n\n")))))
-            .chain(std::iter::once(Ok(Frame::data(Bytes::from_static(b"data: [DONE]\n\n")))))
+            .chain(std::iter::once(Ok(Frame::data(Bytes::from_static(
+                b"data: [DONE]\n\n",
+            )))))
             .collect();
         return Ok(Response::builder()
             .header("content-type", "text/event-stream")
@@ -59,7 +66,10 @@ impl hyper::body::Body for VecBody {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(18800);
+    let port: u16 = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(18800);
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
         Ok(l) => l,
         Err(e) => {
@@ -69,7 +79,9 @@ async fn main() {
     };
     println!("listening on 127.0.0.1:{port}");
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
             let _ = http1::Builder::new()

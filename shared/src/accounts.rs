@@ -51,7 +51,11 @@ pub async fn all_account_ids(store: &StoreRef) -> Result<Vec<String>, ApiError> 
                         .cursor(cursor),
                 )
                 .await?;
-            out.extend(page.items.iter().filter_map(|i| i.s("account_id").map(str::to_owned)));
+            out.extend(
+                page.items
+                    .iter()
+                    .filter_map(|i| i.s("account_id").map(str::to_owned)),
+            );
             match page.next {
                 Some(c) => cursor = Some(c),
                 None => break,
@@ -138,7 +142,9 @@ pub async fn create(
     match store.transact(ops).await {
         Ok(()) => {}
         Err(StoreError::TransactionCanceled { .. }) => {
-            return Err(ApiError::conflict("An account with this email already exists"));
+            return Err(ApiError::conflict(
+                "An account with this email already exists",
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -243,8 +249,11 @@ pub async fn grant(
         // A marker item makes a referenced grant happen at most once.
         ops.push(TxOp::Put {
             table: Table::Accounts,
-            item: Item::new(&Key::new(format!("ACCT#{account_id}"), format!("GRANT#{r}")))
-                .with("amount", amount.0),
+            item: Item::new(&Key::new(
+                format!("ACCT#{account_id}"),
+                format!("GRANT#{r}"),
+            ))
+            .with("amount", amount.0),
             cond: Some(Cond::NotExists),
         });
     }
@@ -431,7 +440,11 @@ pub async fn audit(store: &StoreRef, account_id: &str) -> Result<Audit, String> 
             )
             .await
             .map_err(|e| e.to_string())?;
-        usage_requests += page.items.iter().filter_map(|i| i.n("requests")).sum::<i64>();
+        usage_requests += page
+            .items
+            .iter()
+            .filter_map(|i| i.n("requests"))
+            .sum::<i64>();
         match page.next {
             Some(c) => cursor = Some(c),
             None => break,

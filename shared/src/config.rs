@@ -255,9 +255,8 @@ impl Config {
     /// Build from a lookup function (env + secret). Used by `load` and by tests.
     pub fn from_sources(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let in_lambda = get("AWS_LAMBDA_RUNTIME_API").is_some();
-        let store_kind = get("HEXACLAW_STORE").unwrap_or_else(|| {
-            if in_lambda { "dynamodb" } else { "embedded" }.to_owned()
-        });
+        let store_kind = get("HEXACLAW_STORE")
+            .unwrap_or_else(|| if in_lambda { "dynamodb" } else { "embedded" }.to_owned());
         let store = match store_kind.as_str() {
             "dynamodb" | "dynamo" => StoreConfig::Dynamo {
                 table_prefix: get("HEXACLAW_TABLE_PREFIX").unwrap_or_else(|| "hexaclaw-".into()),
@@ -355,7 +354,9 @@ impl Config {
 
 /// `~/.openclaw/hexaclaw/` — the CLI's config dir (API reference) holds the local gateway's data.
 pub fn default_data_dir() -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     home.join(".openclaw").join("hexaclaw")
 }
 
@@ -408,7 +409,12 @@ async fn fetch_secret_json(arn: &str) -> Result<HashMap<String, String>, ConfigE
         .send()
         .await
         // The SDK error's Display names the operation, never secret material.
-        .map_err(|e| ConfigError::Secret(format!("{}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e))))?;
+        .map_err(|e| {
+            ConfigError::Secret(format!(
+                "{}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            ))
+        })?;
     let text = out
         .secret_string()
         .ok_or_else(|| ConfigError::Secret("secret has no string value".into()))?;
@@ -446,7 +452,10 @@ mod tests {
         let c = Config::from_sources(&|k| vars.get(k).map(|v| v.to_string())).unwrap();
         assert_eq!(c.upstream_origin(Upstream::OpenAi), "http://127.0.0.1:9999");
         assert_eq!(c.upstream_origin(Upstream::Groq), "https://api.groq.com");
-        assert_eq!(c.provider_key(Upstream::Anthropic).unwrap().expose(), "sk-ant-x");
+        assert_eq!(
+            c.provider_key(Upstream::Anthropic).unwrap().expose(),
+            "sk-ant-x"
+        );
         assert!(c.provider_key(Upstream::OpenAi).is_none());
         assert!(matches!(c.store, StoreConfig::Dynamo { .. }));
     }

@@ -42,7 +42,11 @@ impl ApiError {
     }
     /// 402: the balance cannot cover the request.
     pub fn payment_required() -> Self {
-        Self::new(StatusCode::PAYMENT_REQUIRED, "payment_required", "Insufficient credits")
+        Self::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "payment_required",
+            "Insufficient credits",
+        )
     }
     /// 403: authenticated but not allowed (scope, plan).
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -74,11 +78,19 @@ impl ApiError {
     }
     /// 422: idempotency key reused with a different request.
     pub fn unprocessable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_error", message)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_error",
+            message,
+        )
     }
     /// 429 with `Retry-After`.
     pub fn rate_limited(message: impl Into<String>, retry_after: u64) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", message);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_exceeded",
+            message,
+        );
         e.retry_after = Some(retry_after.max(1));
         e
     }
@@ -97,7 +109,11 @@ impl ApiError {
     }
     /// 503: the provider (or a dependency) is unavailable.
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", message)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            message,
+        )
     }
     /// 504: the provider did not answer in time.
     pub fn gateway_timeout(message: impl Into<String>) -> Self {
@@ -135,7 +151,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.kind, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.kind,
+            self.message
+        )
     }
 }
 
@@ -146,7 +168,10 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.body()).unwrap_or_default();
         let mut resp = (self.status, body).into_response();
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         for (name, value) in &self.headers {
             if let Ok(v) = HeaderValue::from_str(value) {
                 h.insert(*name, v);

@@ -87,7 +87,10 @@ pub async fn serve_local(router: Router, addr: SocketAddr) -> Result<(), BoxErro
 }
 
 /// Serve on an already-bound listener (tests bind port 0).
-pub async fn serve_listener(router: Router, listener: tokio::net::TcpListener) -> Result<(), BoxError> {
+pub async fn serve_listener(
+    router: Router,
+    listener: tokio::net::TcpListener,
+) -> Result<(), BoxError> {
     use axum::serve::ListenerExt;
     // No Nagle: SSE frames and keep-alive responses are small writes, and Nagle plus the
     // client's delayed ACK would hold each one back ~40 ms.

@@ -127,10 +127,10 @@ pub async fn claim(
         ));
     }
     if existing.s("state") != Some("COMPLETED") {
-        return Err(ApiError::conflict(
-            "A request with this Idempotency-Key is still in progress",
-        )
-        .with_header("retry-after", "1"));
+        return Err(
+            ApiError::conflict("A request with this Idempotency-Key is still in progress")
+                .with_header("retry-after", "1"),
+        );
     }
     let headers: Vec<(String, String)> = existing
         .s("headers")

@@ -2,10 +2,6 @@
 //! config, errors, storage, auth, metering, catalog, provider adapters and HTTP routers.
 
 pub mod accounts;
-pub mod idempotency;
-pub mod maintenance;
-pub mod metering;
-pub mod ratelimit;
 pub mod auth;
 pub mod catalog;
 pub mod config;
@@ -13,8 +9,12 @@ pub mod error;
 pub mod guardian;
 pub mod host;
 pub mod http;
+pub mod idempotency;
+pub mod maintenance;
+pub mod metering;
 pub mod money;
 pub mod providers;
+pub mod ratelimit;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -8,7 +8,9 @@ use std::ops::{Add, AddAssign, Sub};
 pub const MICROS_PER_CREDIT: i64 = 1_000_000;
 
 /// An amount of money in micro-credits (signed, so ledger deltas can be negative).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct MicroCredits(pub i64);
 
@@ -104,7 +106,10 @@ mod tests {
     #[test]
     fn per_million_rounds_up_exactly() {
         // 1,234 tokens at 390 credits / 1M = 0.48126 credits = 481,260 µcr.
-        assert_eq!(MicroCredits::per_million(1234, MicroCredits::credits(390)).0, 481_260);
+        assert_eq!(
+            MicroCredits::per_million(1234, MicroCredits::credits(390)).0,
+            481_260
+        );
         // 1 token at 3 credits / 1M = 3 µcr.
         assert_eq!(MicroCredits::per_million(1, MicroCredits::credits(3)).0, 3);
         // A fraction of a micro-credit rounds up.
@@ -116,7 +121,10 @@ mod tests {
     fn renders_credits() {
         assert_eq!(MicroCredits(481_260).to_credits_string(), "0.481260");
         assert_eq!(MicroCredits(-1_500_000).to_credits_string(), "-1.500000");
-        assert_eq!(MicroCredits(481_260).to_credits_json().to_string(), "0.48126");
+        assert_eq!(
+            MicroCredits(481_260).to_credits_json().to_string(),
+            "0.48126"
+        );
         assert_eq!(MicroCredits::credits(2).to_credits_json().to_string(), "2");
     }
 

@@ -103,7 +103,10 @@ pub async fn admit(
         }
         Err(StoreError::ConditionFailed) => {
             // Refusals are off the hot path: read which window is full.
-            let item = store.get(Table::RateLimits, &key).await?.unwrap_or_default();
+            let item = store
+                .get(Table::RateLimits, &key)
+                .await?
+                .unwrap_or_default();
             let used_m = item.n(&m_attr).unwrap_or(0);
             let (limit, what, reset) = if used_m >= limits.per_minute as i64 {
                 (limits.per_minute, "minute", minute_reset)

@@ -65,19 +65,23 @@ pub async fn post_with_retry(
                 attempt += 1;
                 continue;
             }
-            Err(_) => return Err(ApiError::gateway_timeout("The provider did not answer in time")),
+            Err(_) => {
+                return Err(ApiError::gateway_timeout(
+                    "The provider did not answer in time",
+                ));
+            }
         };
         let retry_after = match &result {
-            Ok(r) if retryable_status(r.status().as_u16()) && attempt < opts.max_retries => {
-                Some(
-                    r.headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .map(Duration::from_secs),
-                )
+            Ok(r) if retryable_status(r.status().as_u16()) && attempt < opts.max_retries => Some(
+                r.headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .map(Duration::from_secs),
+            ),
+            Err(e) if attempt < opts.max_retries && (e.is_connect() || e.is_timeout()) => {
+                Some(None)
             }
-            Err(e) if attempt < opts.max_retries && (e.is_connect() || e.is_timeout()) => Some(None),
             _ => None,
         };
         match retry_after {

@@ -49,10 +49,7 @@ impl TestEnv {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        map.insert(
-            "HEXACLAW_DATA_DIR".into(),
-            dir.path().display().to_string(),
-        );
+        map.insert("HEXACLAW_DATA_DIR".into(), dir.path().display().to_string());
         for (k, v) in vars {
             map.insert((*k).to_owned(), (*v).to_owned());
         }
@@ -65,7 +62,8 @@ impl TestEnv {
     /// extra config variables.
     pub async fn with_fake(fake: &fake::FakeUpstream, extra: &[(&str, &str)]) -> TestEnv {
         let vars = fake.env_vars();
-        let mut all: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut all: Vec<(&str, &str)> =
+            vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         all.extend_from_slice(extra);
         Self::embedded_with(&all).await
     }
@@ -125,12 +123,8 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     /// Assert the documented error shape with this status; returns the message.
@@ -156,12 +150,7 @@ pub async fn call(router: &Router, req: Request<Body>) -> Resp {
     let resp = router.clone().oneshot(req).await.expect("infallible");
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
     Resp {
         status,
         headers,
@@ -170,7 +159,12 @@ pub async fn call(router: &Router, req: Request<Body>) -> Resp {
 }
 
 /// Build a request.
-pub fn req(method: &str, path: &str, key: Option<&str>, body: Option<serde_json::Value>) -> Request<Body> {
+pub fn req(
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Request<Body> {
     let mut b = Request::builder().method(method).uri(path);
     if let Some(k) = key {
         b = b.header("authorization", format!("Bearer {k}"));

@@ -69,38 +69,88 @@ fn sequential_depth(calls: &[(&'static str, Instant, Instant)]) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_round_trip_before_the_upstream_call_and_one_after() {
-    let Some(endpoint) = hexaclaw_tests::dynamo_endpoint() else { return };
+    let Some(endpoint) = hexaclaw_tests::dynamo_endpoint() else {
+        return;
+    };
     let fake = FakeUpstream::start().await;
     let inner = hexaclaw_tests::dynamo_store(&endpoint).await;
-    let counting = Arc::new(Counting { inner, calls: Mutex::new(Vec::new()) });
+    let counting = Arc::new(Counting {
+        inner,
+        calls: Mutex::new(Vec::new()),
+    });
     let mut vars: Vec<(String, String)> = fake.env_vars();
     vars.push(("HEXACLAW_STORE".into(), "dynamodb".into()));
-    vars.push(("HEXACLAW_KEY_PEPPER".into(), hexaclaw_tests::TEST_PEPPER.into()));
+    vars.push((
+        "HEXACLAW_KEY_PEPPER".into(),
+        hexaclaw_tests::TEST_PEPPER.into(),
+    ));
     vars.push(("HEXACLAW_KEY_CACHE_TTL_SECS".into(), "300".into()));
-    let config = Config::from_sources(&|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).unwrap();
+    let config =
+        Config::from_sources(&|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+            .unwrap();
     let state = AppState::new(config, counting.clone());
-    let env = TestEnv { state, dir: tempfile::tempdir().unwrap() };
-    let (_, key) = env.account_with_key(hexaclaw_shared::catalog::Tier::Pro, 50).await;
+    let env = TestEnv {
+        state,
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let (_, key) = env
+        .account_with_key(hexaclaw_shared::catalog::Tier::Pro, 50)
+        .await;
     let g = env.gateway();
     let body = serde_json::json!({"model": "gpt-4.1", "max_tokens": 50, "messages": [{"role": "user", "content": "Hello"}]});
 
     // Warm-up: caches the key, as on a warm Lambda.
-    let r = call(&g, req("POST", "/v1/chat/completions", Some(&key), Some(body.clone()))).await;
+    let r = call(
+        &g,
+        req(
+            "POST",
+            "/v1/chat/completions",
+            Some(&key),
+            Some(body.clone()),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     counting.calls.lock().unwrap().clear();
     let upstream_before = fake.count();
 
-    let r = call(&g, req("POST", "/v1/chat/completions", Some(&key), Some(body))).await;
+    let r = call(
+        &g,
+        req("POST", "/v1/chat/completions", Some(&key), Some(body)),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(fake.count(), upstream_before + 1);
     let upstream_at = fake.requests().last().unwrap().received_at;
     let calls = counting.calls.lock().unwrap().clone();
-    let before: Vec<_> = calls.iter().copied().filter(|c| c.1 < upstream_at).collect();
-    let after: Vec<_> = calls.iter().copied().filter(|c| c.1 >= upstream_at).collect();
+    let before: Vec<_> = calls
+        .iter()
+        .copied()
+        .filter(|c| c.1 < upstream_at)
+        .collect();
+    let after: Vec<_> = calls
+        .iter()
+        .copied()
+        .filter(|c| c.1 >= upstream_at)
+        .collect();
     let names = |v: &[(&'static str, Instant, Instant)]| v.iter().map(|c| c.0).collect::<Vec<_>>();
-    eprintln!("before upstream: {:?}; after: {:?}", names(&before), names(&after));
-    assert_eq!(sequential_depth(&before), 1, "calls before upstream: {:?}", names(&before));
-    assert_eq!(sequential_depth(&after), 1, "calls after upstream: {:?}", names(&after));
+    eprintln!(
+        "before upstream: {:?}; after: {:?}",
+        names(&before),
+        names(&after)
+    );
+    assert_eq!(
+        sequential_depth(&before),
+        1,
+        "calls before upstream: {:?}",
+        names(&before)
+    );
+    assert_eq!(
+        sequential_depth(&after),
+        1,
+        "calls after upstream: {:?}",
+        names(&after)
+    );
     // The work itself: rate window, lease, hold before; settlement + lease release after.
     assert_eq!(before.len(), 3, "{:?}", names(&before));
     assert_eq!(after.len(), 2, "{:?}", names(&after));

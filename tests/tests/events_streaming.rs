@@ -15,7 +15,10 @@ async fn streaming_events_replay_through_their_routers() {
     let chat = group_router("chat", env.state.clone()).unwrap();
     let messages = group_router("messages", env.state.clone()).unwrap();
 
-    for ev in ["chat/completion-stream.json", "chat/completion-stream-function-url.json"] {
+    for ev in [
+        "chat/completion-stream.json",
+        "chat/completion-stream-function-url.json",
+    ] {
         let r = call(&chat, event_request(ev, Some(&key))).await;
         assert_eq!(r.status, 200, "{ev}: {}", String::from_utf8_lossy(&r.body));
         assert_eq!(r.headers["content-type"], "text/event-stream");
@@ -27,12 +30,20 @@ async fn streaming_events_replay_through_their_routers() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["object"], "chat.completion");
 
-    let r = call(&messages, event_request("messages/message-stream-function-url.json", Some(&key))).await;
+    let r = call(
+        &messages,
+        event_request("messages/message-stream-function-url.json", Some(&key)),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let body = String::from_utf8_lossy(&r.body);
     assert!(body.starts_with("event: message_start"), "{body}");
     assert!(body.contains("event: message_stop"), "{body}");
-    let r = call(&messages, event_request("messages/message.json", Some(&key))).await;
+    let r = call(
+        &messages,
+        event_request("messages/message.json", Some(&key)),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["type"], "message");
 }

@@ -28,8 +28,17 @@ async fn models_list_has_every_model_and_50_aliases() {
             assert!(!m[f].is_null(), "model {} lacks {f}", m["id"]);
         }
     }
-    let sonnet = data.iter().find(|m| m["id"] == "claude-sonnet-4-6").expect("sonnet");
-    assert!(sonnet["aliases"].as_array().unwrap().iter().any(|a| a == "claude-sonnet"));
+    let sonnet = data
+        .iter()
+        .find(|m| m["id"] == "claude-sonnet-4-6")
+        .expect("sonnet");
+    assert!(
+        sonnet["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "claude-sonnet")
+    );
 }
 
 #[tokio::test]
@@ -41,7 +50,10 @@ async fn model_by_id_alias_and_prefixed_alias() {
         ("/v1/models/claude-sonnet", "claude-sonnet-4-6"),
         ("/v1/models/gpt-4o-mini", "gpt-4.1-mini"),
         ("/v1/models/llama", "llama-3.3-70b-versatile"),
-        ("/v1/models/anthropic/claude-sonnet-4-6", "claude-sonnet-4-6"),
+        (
+            "/v1/models/anthropic/claude-sonnet-4-6",
+            "claude-sonnet-4-6",
+        ),
     ] {
         let r = call(&g, req("GET", path, None, None)).await;
         assert_eq!(r.status, 200, "{path}");
@@ -76,7 +88,9 @@ async fn auth_failures_are_401_in_the_error_shape() {
     let (account, key) = env.account_with_key(Tier::Trial, 0).await;
 
     // Missing.
-    call(&g, req("GET", "/v1/key", None, None)).await.assert_error(401);
+    call(&g, req("GET", "/v1/key", None, None))
+        .await
+        .assert_error(401);
     // Not a bearer header.
     let r = call(
         &g,
@@ -105,7 +119,9 @@ async fn auth_failures_are_401_in_the_error_shape() {
     }
     // Well-formed but unknown.
     let unknown = hexaclaw_shared::auth::apikey::generate().secret;
-    call(&g, req("GET", "/v1/key", Some(&unknown), None)).await.assert_error(401);
+    call(&g, req("GET", "/v1/key", Some(&unknown), None))
+        .await
+        .assert_error(401);
     // x-api-key is not accepted on ordinary routes.
     let r = call(
         &g,
@@ -118,21 +134,36 @@ async fn auth_failures_are_401_in_the_error_shape() {
     .await;
     r.assert_error(401);
     // Revoked.
-    let rec = keys::list_for_account(&env.state.store, &account).await.unwrap();
-    assert_eq!(call(&g, req("GET", "/v1/key", Some(&key), None)).await.status, 200);
+    let rec = keys::list_for_account(&env.state.store, &account)
+        .await
+        .unwrap();
+    assert_eq!(
+        call(&g, req("GET", "/v1/key", Some(&key), None))
+            .await
+            .status,
+        200
+    );
     keys::revoke(&env.state.store, &rec[0]).await.unwrap();
-    let msg = call(&g, req("GET", "/v1/key", Some(&key), None)).await.assert_error(401);
+    let msg = call(&g, req("GET", "/v1/key", Some(&key), None))
+        .await
+        .assert_error(401);
     assert!(msg.contains("revoked"));
     // A key sent to the public models route must still be valid.
-    call(&g, req("GET", "/v1/models", Some(&unknown), None)).await.assert_error(401);
+    call(&g, req("GET", "/v1/models", Some(&unknown), None))
+        .await
+        .assert_error(401);
 }
 
 #[tokio::test]
 async fn unknown_route_and_wrong_method() {
     let env = TestEnv::embedded().await;
     let g = env.gateway();
-    call(&g, req("GET", "/v1/nope", None, None)).await.assert_error(404);
-    call(&g, req("DELETE", "/v1/models", None, None)).await.assert_error(405);
+    call(&g, req("GET", "/v1/nope", None, None))
+        .await
+        .assert_error(404);
+    call(&g, req("DELETE", "/v1/models", None, None))
+        .await
+        .assert_error(405);
 }
 
 #[tokio::test]
@@ -159,20 +190,42 @@ async fn events_replay_through_group_routers() {
     let r = call(&models, event_request("models/list-models.json", None)).await;
     assert_eq!(r.status, 200);
     assert!(r.json()["data"].as_array().unwrap().len() >= 31);
-    let r = call(&models, event_request("models/get-model-by-alias.json", None)).await;
+    let r = call(
+        &models,
+        event_request("models/get-model-by-alias.json", None),
+    )
+    .await;
     assert_eq!(r.json()["id"], "claude-sonnet-4-6");
-    let r = call(&models, event_request("models/get-model-provider-prefixed.json", None)).await;
+    let r = call(
+        &models,
+        event_request("models/get-model-provider-prefixed.json", None),
+    )
+    .await;
     assert_eq!(r.json()["id"], "claude-sonnet-4-6");
-    call(&models, event_request("models/get-model-unknown.json", None)).await.assert_error(404);
+    call(
+        &models,
+        event_request("models/get-model-unknown.json", None),
+    )
+    .await
+    .assert_error(404);
 
     let r = call(&keys_r, event_request("keys/introspect.json", Some(&key))).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["tier"], "max");
     // The placeholder key in the file is malformed on purpose.
-    call(&keys_r, event_request("keys/introspect.json", None)).await.assert_error(401);
-    call(&keys_r, event_request("keys/introspect-missing-key.json", None)).await.assert_error(401);
+    call(&keys_r, event_request("keys/introspect.json", None))
+        .await
+        .assert_error(401);
+    call(
+        &keys_r,
+        event_request("keys/introspect-missing-key.json", None),
+    )
+    .await
+    .assert_error(401);
     // The models router does not serve the keys routes (each Lambda owns its group).
-    call(&models, event_request("keys/introspect.json", Some(&key))).await.assert_error(404);
+    call(&models, event_request("keys/introspect.json", Some(&key)))
+        .await
+        .assert_error(404);
 }
 
 #[tokio::test]
@@ -193,7 +246,10 @@ async fn every_event_file_parses_and_routes() {
             let r = call(&g, event_request(&rel, None)).await;
             // Every event reaches a real route: anything but "no route".
             if r.status == 404 {
-                let msg = r.json()["error"]["message"].as_str().unwrap_or("").to_owned();
+                let msg = r.json()["error"]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
                 assert!(!msg.starts_with("No route"), "{rel}: {msg}");
             }
             n += 1;
@@ -215,24 +271,54 @@ async fn accounts_grants_are_ledgered_and_emails_unique() {
     assert_eq!(err.status.as_u16(), 409);
     use hexaclaw_shared::money::MicroCredits;
     for c in [5, 7] {
-        hexaclaw_shared::accounts::grant(store, &a.id, MicroCredits::credits(c), "system:purchases", None, None)
-            .await
-            .unwrap();
-    }
-    // A referenced grant applies once.
-    hexaclaw_shared::accounts::grant(store, &a.id, MicroCredits::credits(3), "system:grants", Some("m-2026-12"), None)
+        hexaclaw_shared::accounts::grant(
+            store,
+            &a.id,
+            MicroCredits::credits(c),
+            "system:purchases",
+            None,
+            None,
+        )
         .await
         .unwrap();
-    let again = hexaclaw_shared::accounts::grant(store, &a.id, MicroCredits::credits(3), "system:grants", Some("m-2026-12"), None)
-        .await
-        .unwrap_err();
+    }
+    // A referenced grant applies once.
+    hexaclaw_shared::accounts::grant(
+        store,
+        &a.id,
+        MicroCredits::credits(3),
+        "system:grants",
+        Some("m-2026-12"),
+        None,
+    )
+    .await
+    .unwrap();
+    let again = hexaclaw_shared::accounts::grant(
+        store,
+        &a.id,
+        MicroCredits::credits(3),
+        "system:grants",
+        Some("m-2026-12"),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(again.status.as_u16(), 409);
-    let (avail, held) = hexaclaw_shared::accounts::verify_ledger(store, &a.id).await.unwrap();
+    let (avail, held) = hexaclaw_shared::accounts::verify_ledger(store, &a.id)
+        .await
+        .unwrap();
     assert_eq!(avail, MicroCredits::credits(15));
     assert_eq!(held, MicroCredits::ZERO);
     // Unknown account.
-    let e = hexaclaw_shared::accounts::grant(store, "acct_nope", MicroCredits::credits(1), "system:grants", None, None)
-        .await
-        .unwrap_err();
+    let e = hexaclaw_shared::accounts::grant(
+        store,
+        "acct_nope",
+        MicroCredits::credits(1),
+        "system:grants",
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.status.as_u16(), 404);
 }

@@ -20,11 +20,20 @@ async fn envs() -> Vec<(&'static str, TestEnv)> {
 }
 
 async fn funded_account(store: &StoreRef, credits: i64) -> String {
-    let a = accounts::create(store, None, Tier::Pro, None).await.unwrap();
+    let a = accounts::create(store, None, Tier::Pro, None)
+        .await
+        .unwrap();
     if credits > 0 {
-        accounts::grant(store, &a.id, MicroCredits::credits(credits), "system:purchases", None, None)
-            .await
-            .unwrap();
+        accounts::grant(
+            store,
+            &a.id,
+            MicroCredits::credits(credits),
+            "system:purchases",
+            None,
+            None,
+        )
+        .await
+        .unwrap();
     }
     a.id
 }
@@ -38,13 +47,34 @@ async fn holds_never_overdraw(name: &str, store: StoreRef, total: usize, n: i64)
             let store = store.clone();
             let acct = acct.clone();
             tokio::spawn(async move {
-                let h = metering::hold(&store, &acct, each, &format!("r{i}"), 600, hexaclaw_shared::store::now_secs()).await;
+                let h = metering::hold(
+                    &store,
+                    &acct,
+                    each,
+                    &format!("r{i}"),
+                    600,
+                    hexaclaw_shared::store::now_secs(),
+                )
+                .await;
                 match h {
                     Ok(h) => {
                         // Settle a varying amount, sometimes above the hold (capped).
                         let actual = MicroCredits((i as i64 * 37_777) % 3_000_000);
-                        let out = metering::settle(&store, &h, Settlement { actual, generation: None, usage: None, idempotency: None }).await.unwrap();
-                        let SettleOutcome::Charged(c) = out else { panic!("double settle") };
+                        let out = metering::settle(
+                            &store,
+                            &h,
+                            Settlement {
+                                actual,
+                                generation: None,
+                                usage: None,
+                                idempotency: None,
+                            },
+                        )
+                        .await
+                        .unwrap();
+                        let SettleOutcome::Charged(c) = out else {
+                            panic!("double settle")
+                        };
                         assert_eq!(c, actual.min(each));
                         Some(c)
                     }
@@ -68,7 +98,9 @@ async fn holds_never_overdraw(name: &str, store: StoreRef, total: usize, n: i64)
     // Every hold that got in was settled, so later ones may have reused refunds: at least N
     // succeed, and the final balance is exactly the grant minus what was charged.
     assert!(ok >= n as usize, "{name}: only {ok} of {n} holds succeeded");
-    let (avail, held) = accounts::verify_ledger(&store, &acct).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (avail, held) = accounts::verify_ledger(&store, &acct)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(held, MicroCredits::ZERO, "{name}");
     assert_eq!(avail, MicroCredits::credits(2 * n) - charged, "{name}");
     assert!(avail.0 >= 0);
@@ -95,9 +127,16 @@ async fn exactly_n_holds_fit_the_balance() {
                 let store = store.clone();
                 let acct = acct.clone();
                 tokio::spawn(async move {
-                    metering::hold(&store, &acct, MicroCredits::credits(1), &format!("r{i}"), 600, hexaclaw_shared::store::now_secs())
-                        .await
-                        .is_ok()
+                    metering::hold(
+                        &store,
+                        &acct,
+                        MicroCredits::credits(1),
+                        &format!("r{i}"),
+                        600,
+                        hexaclaw_shared::store::now_secs(),
+                    )
+                    .await
+                    .is_ok()
                 })
             })
             .collect();
@@ -107,7 +146,11 @@ async fn exactly_n_holds_fit_the_balance() {
         }
         assert_eq!(ok, n, "{name}");
         let (avail, held) = accounts::verify_ledger(&store, &acct).await.unwrap();
-        assert_eq!((avail, held), (MicroCredits::ZERO, MicroCredits::credits(n)), "{name}");
+        assert_eq!(
+            (avail, held),
+            (MicroCredits::ZERO, MicroCredits::credits(n)),
+            "{name}"
+        );
     }
 }
 
@@ -117,17 +160,43 @@ async fn a_hold_settles_at_most_once_and_sweeper_voids_leftovers() {
         let store = env.state.store.clone();
         let acct = funded_account(&store, 10).await;
         let now = hexaclaw_shared::store::now_secs();
-        let h = metering::hold(&store, &acct, MicroCredits::credits(3), "g1", 600, now).await.unwrap();
-        let generation = Generation { id: "gen_x1".into(), account_id: acct.clone(), status: "completed".into(), created_at: now, ..Default::default() };
-        let usage = UsageDelta { model: Some("gpt-4.1".into()), service: "chat".into(), input_tokens: 10, output_tokens: 5, units: 0 };
+        let h = metering::hold(&store, &acct, MicroCredits::credits(3), "g1", 600, now)
+            .await
+            .unwrap();
+        let generation = Generation {
+            id: "gen_x1".into(),
+            account_id: acct.clone(),
+            status: "completed".into(),
+            created_at: now,
+            ..Default::default()
+        };
+        let usage = UsageDelta {
+            model: Some("gpt-4.1".into()),
+            service: "chat".into(),
+            input_tokens: 10,
+            output_tokens: 5,
+            units: 0,
+        };
         // Ten racing settlements of one hold: exactly one applies.
         let tasks: Vec<_> = (0..10)
             .map(|i| {
-                let (store, h, generation, usage) = (store.clone(), h.clone(), generation.clone(), usage.clone());
+                let (store, h, generation, usage) =
+                    (store.clone(), h.clone(), generation.clone(), usage.clone());
                 tokio::spawn(async move {
                     let mut g = generation.clone();
                     g.id = format!("gen_race_{i}");
-                    metering::settle(&store, &h, Settlement { actual: MicroCredits(1_234_567), generation: Some(&g), usage: Some(&usage), idempotency: None }).await.unwrap()
+                    metering::settle(
+                        &store,
+                        &h,
+                        Settlement {
+                            actual: MicroCredits(1_234_567),
+                            generation: Some(&g),
+                            usage: Some(&usage),
+                            idempotency: None,
+                        },
+                    )
+                    .await
+                    .unwrap()
                 })
             })
             .collect();
@@ -139,22 +208,59 @@ async fn a_hold_settles_at_most_once_and_sweeper_voids_leftovers() {
         }
         assert_eq!(applied, 1, "{name}");
         let (avail, _) = accounts::verify_ledger(&store, &acct).await.unwrap();
-        assert_eq!(avail, MicroCredits::credits(10) - MicroCredits(1_234_567), "{name}");
+        assert_eq!(
+            avail,
+            MicroCredits::credits(10) - MicroCredits(1_234_567),
+            "{name}"
+        );
 
         // A hold whose deadline passed (the process "crashed" before settling) is voided by
         // the sweeper, and a late settlement afterwards changes nothing.
-        let h2 = metering::hold(&store, &acct, MicroCredits::credits(2), "g2", 1, now - 10).await.unwrap();
-        let h3 = metering::hold(&store, &acct, MicroCredits::credits(1), "g3", 600, now).await.unwrap();
+        let h2 = metering::hold(&store, &acct, MicroCredits::credits(2), "g2", 1, now - 10)
+            .await
+            .unwrap();
+        let h3 = metering::hold(&store, &acct, MicroCredits::credits(1), "g3", 600, now)
+            .await
+            .unwrap();
         let voided = metering::sweep_expired_holds(&store, now).await.unwrap();
         assert!(voided >= 1, "{name}");
-        assert_eq!(metering::hold_state(&store, &h2.id).await.unwrap().unwrap().0, "VOIDED");
-        assert_eq!(metering::hold_state(&store, &h3.id).await.unwrap().unwrap().0, "HELD");
-        let late = metering::settle(&store, &h2, Settlement { actual: MicroCredits(5), generation: None, usage: None, idempotency: None }).await.unwrap();
+        assert_eq!(
+            metering::hold_state(&store, &h2.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .0,
+            "VOIDED"
+        );
+        assert_eq!(
+            metering::hold_state(&store, &h3.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .0,
+            "HELD"
+        );
+        let late = metering::settle(
+            &store,
+            &h2,
+            Settlement {
+                actual: MicroCredits(5),
+                generation: None,
+                usage: None,
+                idempotency: None,
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(late, SettleOutcome::AlreadySettled);
         metering::void(&store, &h3).await.unwrap();
         let (avail, held) = accounts::verify_ledger(&store, &acct).await.unwrap();
         assert_eq!(held, MicroCredits::ZERO, "{name}");
-        assert_eq!(avail, MicroCredits::credits(10) - MicroCredits(1_234_567), "{name}");
+        assert_eq!(
+            avail,
+            MicroCredits::credits(10) - MicroCredits(1_234_567),
+            "{name}"
+        );
     }
 }
 
@@ -162,7 +268,11 @@ async fn a_hold_settles_at_most_once_and_sweeper_voids_leftovers() {
 async fn rate_windows_are_exact_under_10x_overload() {
     for (name, env) in envs().await {
         let store = env.state.store.clone();
-        let limits = Limits { per_minute: 30, per_day: 45, concurrent: 3 };
+        let limits = Limits {
+            per_minute: 30,
+            per_day: 45,
+            concurrent: 3,
+        };
         let now = 1_796_400_000; // fixed instant: the test never straddles a window edge
         let key = format!("key_{}", uuid::Uuid::new_v4().simple());
         let run = |at: i64, count: usize| {
@@ -201,7 +311,9 @@ async fn concurrency_slots_are_never_exceeded_and_recover_after_expiry() {
         let tasks: Vec<_> = (0..50)
             .map(|_| {
                 let (store, key) = (store.clone(), key.clone());
-                tokio::spawn(async move { ratelimit::acquire_lease(&store, &key, 3, 120, now).await })
+                tokio::spawn(
+                    async move { ratelimit::acquire_lease(&store, &key, 3, 120, now).await },
+                )
             })
             .collect();
         let mut leases = Vec::new();
@@ -211,11 +323,21 @@ async fn concurrency_slots_are_never_exceeded_and_recover_after_expiry() {
             }
         }
         assert_eq!(leases.len(), 3, "{name}");
-        assert!(ratelimit::acquire_lease(&store, &key, 3, 120, now).await.is_err());
+        assert!(
+            ratelimit::acquire_lease(&store, &key, 3, 120, now)
+                .await
+                .is_err()
+        );
         // Release one: exactly one slot frees.
         ratelimit::release_lease(&store, &leases.pop().unwrap()).await;
-        ratelimit::acquire_lease(&store, &key, 3, 120, now).await.unwrap();
-        assert!(ratelimit::acquire_lease(&store, &key, 3, 120, now).await.is_err());
+        ratelimit::acquire_lease(&store, &key, 3, 120, now)
+            .await
+            .unwrap();
+        assert!(
+            ratelimit::acquire_lease(&store, &key, 3, 120, now)
+                .await
+                .is_err()
+        );
 
         // Holders that "die" never release: once their leases expire (on the store's own
         // clock) every slot is free again. The TTL leaves room for a slow emulator.
@@ -225,9 +347,15 @@ async fn concurrency_slots_are_never_exceeded_and_recover_after_expiry() {
         let mut dead = Vec::new();
         for _ in 0..3 {
             let now = hexaclaw_shared::store::now_secs();
-            dead.push(ratelimit::acquire_lease(&store, &key2, 3, ttl, now).await.unwrap());
+            dead.push(
+                ratelimit::acquire_lease(&store, &key2, 3, ttl, now)
+                    .await
+                    .unwrap(),
+            );
         }
-        let full = ratelimit::acquire_lease(&store, &key2, 3, ttl, hexaclaw_shared::store::now_secs()).await;
+        let full =
+            ratelimit::acquire_lease(&store, &key2, 3, ttl, hexaclaw_shared::store::now_secs())
+                .await;
         if t0.elapsed() < std::time::Duration::from_secs(ttl as u64 - 1) {
             assert!(full.is_err(), "{name}: a fourth slot while three are held");
         }
@@ -235,7 +363,10 @@ async fn concurrency_slots_are_never_exceeded_and_recover_after_expiry() {
         let later = hexaclaw_shared::store::now_secs();
         let mut fresh = 0;
         for _ in 0..5 {
-            if ratelimit::acquire_lease(&store, &key2, 3, 120, later).await.is_ok() {
+            if ratelimit::acquire_lease(&store, &key2, 3, 120, later)
+                .await
+                .is_ok()
+            {
                 fresh += 1;
             }
         }
@@ -244,7 +375,12 @@ async fn concurrency_slots_are_never_exceeded_and_recover_after_expiry() {
         for l in &dead {
             ratelimit::release_lease(&store, l).await;
         }
-        assert!(ratelimit::acquire_lease(&store, &key2, 3, 120, later).await.is_err(), "{name}");
+        assert!(
+            ratelimit::acquire_lease(&store, &key2, 3, 120, later)
+                .await
+                .is_err(),
+            "{name}"
+        );
     }
 }
 
@@ -257,7 +393,9 @@ async fn one_idempotency_key_one_owner() {
         let tasks: Vec<_> = (0..100)
             .map(|_| {
                 let (store, hash) = (store.clone(), hash.clone());
-                tokio::spawn(async move { idempotency::claim(&store, "acct_a", "same-key", &hash, 60, now).await })
+                tokio::spawn(async move {
+                    idempotency::claim(&store, "acct_a", "same-key", &hash, 60, now).await
+                })
             })
             .collect();
         let (mut owners, mut conflicts) = (Vec::new(), 0);
@@ -274,21 +412,43 @@ async fn one_idempotency_key_one_owner() {
         assert_eq!(owners.len(), 1, "{name}");
         assert_eq!(conflicts, 99);
         // Another account's identical key is independent.
-        assert!(matches!(idempotency::claim(&store, "acct_b", "same-key", &hash, 60, now).await, Ok(Claim::Owned(_))));
+        assert!(matches!(
+            idempotency::claim(&store, "acct_b", "same-key", &hash, 60, now).await,
+            Ok(Claim::Owned(_))
+        ));
         // Completion makes it replayable; a different body is 422.
-        let resp = StoredResponse { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: b"{\"ok\":1}".to_vec() };
-        idempotency::complete(&store, &owners[0], &resp).await.unwrap();
+        let resp = StoredResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: b"{\"ok\":1}".to_vec(),
+        };
+        idempotency::complete(&store, &owners[0], &resp)
+            .await
+            .unwrap();
         match idempotency::claim(&store, "acct_a", "same-key", &hash, 60, now).await {
             Ok(Claim::Replay(r)) => assert_eq!(r.body, resp.body),
             _ => panic!("{name}: expected replay"),
         }
         let other = idempotency::request_hash("POST", "/v1/chat/completions", b"{\"x\":1}");
-        let e = idempotency::claim(&store, "acct_a", "same-key", &other, 60, now).await.err().unwrap();
+        let e = idempotency::claim(&store, "acct_a", "same-key", &other, 60, now)
+            .await
+            .err()
+            .unwrap();
         assert_eq!(e.status.as_u16(), 422);
         // An abandoned in-progress claim can be taken over once its window passed.
-        let _t = match idempotency::claim(&store, "acct_a", "abandoned", &hash, 5, now).await { Ok(Claim::Owned(t)) => t, _ => panic!() };
-        assert!(idempotency::claim(&store, "acct_a", "abandoned", &hash, 5, now + 1).await.is_err());
-        assert!(matches!(idempotency::claim(&store, "acct_a", "abandoned", &hash, 5, now + 10).await, Ok(Claim::Owned(_))));
+        let _t = match idempotency::claim(&store, "acct_a", "abandoned", &hash, 5, now).await {
+            Ok(Claim::Owned(t)) => t,
+            _ => panic!(),
+        };
+        assert!(
+            idempotency::claim(&store, "acct_a", "abandoned", &hash, 5, now + 1)
+                .await
+                .is_err()
+        );
+        assert!(matches!(
+            idempotency::claim(&store, "acct_a", "abandoned", &hash, 5, now + 10).await,
+            Ok(Claim::Owned(_))
+        ));
     }
 }
 
@@ -296,15 +456,19 @@ async fn one_idempotency_key_one_owner() {
 async fn maintenance_grants_monthly_credits_once() {
     for (name, env) in envs().await {
         let store = env.state.store.clone();
-        let a = accounts::create(&store, None, Tier::Max, None).await.unwrap();
+        let a = accounts::create(&store, None, Tier::Max, None)
+            .await
+            .unwrap();
         let t = chrono::Utc::now();
-        let r1 = hexaclaw_shared::maintenance::run(&env.state, t).await.unwrap();
+        let r1 = hexaclaw_shared::maintenance::run(&env.state, t)
+            .await
+            .unwrap();
         assert!(r1.grants_applied >= 1, "{name}");
-        let r2 = hexaclaw_shared::maintenance::run(&env.state, t).await.unwrap();
+        let r2 = hexaclaw_shared::maintenance::run(&env.state, t)
+            .await
+            .unwrap();
         assert_eq!(r2.grants_applied, 0, "{name}");
         let (avail, _) = accounts::verify_ledger(&store, &a.id).await.unwrap();
         assert_eq!(avail, MicroCredits::credits(5_000), "{name}");
     }
 }
-
-

@@ -58,8 +58,14 @@ fn template_and_routers_declare_the_same_routes() {
     let tmpl = template_routes();
     let missing: Vec<_> = code.difference(&tmpl).collect();
     let extra: Vec<_> = tmpl.difference(&code).collect();
-    assert!(missing.is_empty(), "routes missing from template.yaml: {missing:?}");
-    assert!(extra.is_empty(), "template.yaml routes no router serves: {extra:?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from template.yaml: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "template.yaml routes no router serves: {extra:?}"
+    );
 }
 
 #[tokio::test]
@@ -67,16 +73,32 @@ async fn each_group_router_serves_its_routes_only() {
     let env = TestEnv::embedded().await;
     let groups: BTreeSet<&str> = ROUTES.iter().map(|(g, _, _)| *g).collect();
     for g in &groups {
-        let router = group_router(g, env.state.clone()).unwrap_or_else(|| panic!("no router for {g}"));
+        let router =
+            group_router(g, env.state.clone()).unwrap_or_else(|| panic!("no router for {g}"));
         for (rg, m, p) in ROUTES {
             let path = p.replace("{*id}", "x").replace("{id}", "x");
-            let r = call(&router, http::Request::builder().method(*m).uri(&path).body(axum::body::Body::empty()).unwrap()).await;
-            let no_route = r.status == 404
-                && String::from_utf8_lossy(&r.body).contains("No route");
+            let r = call(
+                &router,
+                http::Request::builder()
+                    .method(*m)
+                    .uri(&path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            let no_route = r.status == 404 && String::from_utf8_lossy(&r.body).contains("No route");
             if rg == g {
-                assert!(!no_route && r.status != 405, "{g} does not serve {m} {p}: {}", r.status);
+                assert!(
+                    !no_route && r.status != 405,
+                    "{g} does not serve {m} {p}: {}",
+                    r.status
+                );
             } else {
-                assert!(no_route || r.status == 405, "{g} also serves {m} {p} ({})", r.status);
+                assert!(
+                    no_route || r.status == 405,
+                    "{g} also serves {m} {p} ({})",
+                    r.status
+                );
             }
         }
     }

@@ -34,7 +34,9 @@ pub fn generate() -> NewKey {
 /// Generate a random base62 string (ids, device codes).
 pub fn random_base62(len: usize) -> String {
     let mut rng = rand::rng();
-    (0..len).map(|_| BASE62[rng.random_range(0..62)] as char).collect()
+    (0..len)
+        .map(|_| BASE62[rng.random_range(0..62)] as char)
+        .collect()
 }
 
 fn checksum(random: &str) -> String {

@@ -169,7 +169,9 @@ pub async fn create(
     p: NewKeyParams<'_>,
 ) -> Result<(KeyRecord, String), ApiError> {
     if p.name.chars().count() > 100 {
-        return Err(ApiError::bad_request("Key name must be at most 100 characters"));
+        return Err(ApiError::bad_request(
+            "Key name must be at most 100 characters",
+        ));
     }
     let scopes = normalize_scopes(&p.scopes)?;
     let secret = apikey::generate().secret;
@@ -274,7 +276,9 @@ pub async fn update(store: &StoreRef, rec: &KeyRecord, patch: KeyPatch) -> Resul
     let mut ups = Vec::new();
     if let Some(n) = patch.name {
         if n.chars().count() > 100 {
-            return Err(ApiError::bad_request("Key name must be at most 100 characters"));
+            return Err(ApiError::bad_request(
+                "Key name must be at most 100 characters",
+            ));
         }
         ups.push(Update::set("name", n));
     }

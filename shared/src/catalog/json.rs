@@ -23,9 +23,27 @@ pub fn models_list_json() -> Value {
 /// Audio models served by `/v1/audio/*` (OpenAI's list shows them too, so SDK users can
 /// discover them): (id, type, display name, price in credits, unit).
 const AUDIO_MODELS: [(&str, &str, &str, i64, &str); 3] = [
-    ("tts-1", "audio_speech", "TTS (standard)", 1, "per_1k_characters"),
-    ("tts-1-hd", "audio_speech", "TTS (HD)", 2, "per_1k_characters"),
-    ("whisper-1", "audio_transcription", "Whisper", 1, "per_minute"),
+    (
+        "tts-1",
+        "audio_speech",
+        "TTS (standard)",
+        1,
+        "per_1k_characters",
+    ),
+    (
+        "tts-1-hd",
+        "audio_speech",
+        "TTS (HD)",
+        2,
+        "per_1k_characters",
+    ),
+    (
+        "whisper-1",
+        "audio_transcription",
+        "Whisper",
+        1,
+        "per_minute",
+    ),
 ];
 
 fn audio_model_json(m: &(&str, &str, &str, i64, &str)) -> Value {

@@ -13,12 +13,12 @@ use crate::money::MicroCredits;
 use crate::providers::{self, ChatRequest, ProviderKind};
 use crate::state::AppState;
 use crate::upstream;
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
-use axum::Router;
 
 const SPEC: RouteSpec = RouteSpec {
     scope: "chat",
@@ -53,7 +53,11 @@ pub fn invalid(e: providers::ValidationError) -> ApiError {
     err
 }
 
-async fn handle(state: AppState, headers: HeaderMap, req: Request) -> Result<Response<Body>, ApiError> {
+async fn handle(
+    state: AppState,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
     let body = super::extract::read_body(req, state.config.max_body_bytes).await?;
     let principal = pipeline::authenticate(&state, SPEC, &headers).await?;
     let mut chat = ChatRequest::from_json(&body).map_err(invalid)?;
@@ -69,7 +73,8 @@ async fn handle(state: AppState, headers: HeaderMap, req: Request) -> Result<Res
         let report = state.guardian.scan_input(&guard::chat_input_text(&chat));
         if report.verdict == crate::guardian::Verdict::Block {
             let path = "/v1/chat/completions";
-            return guard::block_input(&state, SPEC, principal, &headers, path, &body, &report).await;
+            return guard::block_input(&state, SPEC, principal, &headers, path, &body, &report)
+                .await;
         }
         Some(guard::GuardCtx {
             mode: principal.key.guardian_mode,
@@ -85,13 +90,23 @@ async fn handle(state: AppState, headers: HeaderMap, req: Request) -> Result<Res
         keep_on_402: client_max.is_none() && !pkey.byok,
     };
     let path = "/v1/chat/completions";
-    let begun = pipeline::begin_with_hold(&state, SPEC, principal, &headers, "POST", path, &body, Some(hold));
+    let begun = pipeline::begin_with_hold(
+        &state,
+        SPEC,
+        principal,
+        &headers,
+        "POST",
+        path,
+        &body,
+        Some(hold),
+    );
     let mut ticket = match begun.await? {
         Begin::Replay(r) => return Ok(r),
         Begin::Proceed(t) => t,
     };
     if let Some(refused) = ticket.hold_refused.take() {
-        if let Err(e) = affordable_hold(&mut ticket, model, &mut chat, prompt_upper, refused).await {
+        if let Err(e) = affordable_hold(&mut ticket, model, &mut chat, prompt_upper, refused).await
+        {
             return Ok(ticket.fail(e).await);
         }
     }
@@ -172,7 +187,11 @@ pub async fn send(
     let url = format!("{origin}{}", up.path_and_query);
     let mut headers = up.headers.clone();
     headers.extend(providers::auth_headers(ctx.kind, &ctx.key.key));
-    let opts = upstream::chat_opts(up.headers.iter().any(|(k, v)| k == "accept" && v == "text/event-stream"));
+    let opts = upstream::chat_opts(
+        up.headers
+            .iter()
+            .any(|(k, v)| k == "accept" && v == "text/event-stream"),
+    );
     let resp = upstream::post_with_retry(&state.http, &url, &headers, &up.body, opts).await?;
     let status = resp.status().as_u16();
     if (200..300).contains(&status) {
@@ -180,7 +199,12 @@ pub async fn send(
     }
     let body = resp.bytes().await.unwrap_or_default();
     let pe = providers::map_upstream_error(ctx.kind, status, &body, ctx.key.byok);
-    tracing::warn!(provider = ctx.kind.name(), status, mapped = pe.status, "upstream error");
+    tracing::warn!(
+        provider = ctx.kind.name(),
+        status,
+        mapped = pe.status,
+        "upstream error"
+    );
     Err(provider_error(pe))
 }
 
@@ -199,21 +223,28 @@ pub fn provider_error(pe: providers::ProviderError) -> ApiError {
 }
 
 /// Non-streaming: read the whole answer, translate, settle, answer.
-async fn complete_once(ticket: Box<Ticket>, resp: reqwest::Response, ctx: CallCtx) -> Response<Body> {
+async fn complete_once(
+    ticket: Box<Ticket>,
+    resp: reqwest::Response,
+    ctx: CallCtx,
+) -> Response<Body> {
     let bytes = match resp.bytes().await {
         Ok(b) => b,
         Err(e) => return ticket.fail(upstream::transport_error(&e)).await,
     };
     let created = chrono::Utc::now().timestamp();
     let id = format!("chatcmpl-{}", &ticket.generation_id[4..]);
-    let outcome = match providers::parse_chat_response(ctx.kind, &bytes, ctx.model.id, &id, created) {
+    let outcome = match providers::parse_chat_response(ctx.kind, &bytes, ctx.model.id, &id, created)
+    {
         Ok(o) => o,
         Err(pe) => return ticket.fail(provider_error(pe)).await,
     };
     let (usage, estimated) = if outcome.usage.is_reported() {
         (outcome.usage, false)
     } else {
-        let text = outcome.body["choices"][0]["message"]["content"].as_str().map_or(0, str::len) as u64;
+        let text = outcome.body["choices"][0]["message"]["content"]
+            .as_str()
+            .map_or(0, str::len) as u64;
         (
             providers::Usage {
                 prompt_tokens: Some(ctx.prompt_estimate),
@@ -263,7 +294,10 @@ async fn complete_once(ticket: Box<Ticket>, resp: reqwest::Response, ctx: CallCt
         body: body_bytes,
     };
     let delta = llm::usage_delta("chat", ctx.model, &usage);
-    match ticket.settle(cost, &generation, &delta, Some(&stored)).await {
+    match ticket
+        .settle(cost, &generation, &delta, Some(&stored))
+        .await
+    {
         Ok(_) => response,
         Err(e) => e.into_response(),
     }
@@ -281,10 +315,16 @@ pub fn model_headers(h: &mut HeaderMap, requested: &str, used: &str) {
 
 /// The headers worth replaying with a stored response (not the per-request rate figures).
 pub fn stored_headers(h: &HeaderMap) -> Vec<(String, String)> {
-    ["content-type", "x-generation-id", "x-model-requested", "x-model-used", "x-guardian-verdict"]
-        .iter()
-        .filter_map(|n| Some((n.to_string(), h.get(*n)?.to_str().ok()?.to_owned())))
-        .collect()
+    [
+        "content-type",
+        "x-generation-id",
+        "x-model-requested",
+        "x-model-used",
+        "x-guardian-verdict",
+    ]
+    .iter()
+    .filter_map(|n| Some((n.to_string(), h.get(*n)?.to_str().ok()?.to_owned())))
+    .collect()
 }
 
 /// Charge for a stream's usage, capped at the hold.

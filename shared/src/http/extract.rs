@@ -22,7 +22,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 /// Parse JSON with a message that says where it went wrong.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("Request body is empty; expected JSON"));
+        return Err(ApiError::bad_request(
+            "Request body is empty; expected JSON",
+        ));
     }
     serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))

@@ -68,7 +68,18 @@ pub async fn block_input(
         service: "guardian",
         ..spec
     };
-    let ticket = match pipeline::begin_with_hold(state, scan_spec, principal, headers, "POST", path, body, Some(hold)).await? {
+    let ticket = match pipeline::begin_with_hold(
+        state,
+        scan_spec,
+        principal,
+        headers,
+        "POST",
+        path,
+        body,
+        Some(hold),
+    )
+    .await?
+    {
         Begin::Replay(r) => return Ok(r),
         Begin::Proceed(t) => t,
     };
@@ -110,7 +121,10 @@ pub fn blocked_error(report: &ScanReport) -> ApiError {
 
 /// Set `X-Guardian-Verdict`.
 pub fn verdict_header(h: &mut HeaderMap, v: Verdict) {
-    h.insert("x-guardian-verdict", HeaderValue::from_static(verdict_str(v)));
+    h.insert(
+        "x-guardian-verdict",
+        HeaderValue::from_static(verdict_str(v)),
+    );
 }
 
 /// Scan a non-streamed chat completion's text in place: redact, or withhold it (finish reason
@@ -124,7 +138,11 @@ pub fn guard_completion(state: &AppState, g: GuardCtx, body: &mut Value) -> Verd
     else {
         return g.input_verdict;
     };
-    let Some(text) = msg.get("content").and_then(Value::as_str).map(str::to_owned) else {
+    let Some(text) = msg
+        .get("content")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
         return g.input_verdict;
     };
     let report = state.guardian.scan_output(&text);
@@ -184,7 +202,10 @@ impl ChunkGuard {
         }
         let mut out = Vec::new();
         let finishing = v["choices"][0]["finish_reason"].is_string();
-        if let Some(text) = v["choices"][0]["delta"]["content"].as_str().map(str::to_owned) {
+        if let Some(text) = v["choices"][0]["delta"]["content"]
+            .as_str()
+            .map(str::to_owned)
+        {
             let step = self.scanner.push(&text);
             self.blocked |= step.blocked;
             v["choices"][0]["delta"]["content"] = json!(step.emit);
@@ -193,7 +214,10 @@ impl ChunkGuard {
             // Release what the window still holds before the finish chunk.
             let rest = self.scanner.finish();
             self.blocked |= rest.blocked;
-            let content = v["choices"][0]["delta"]["content"].as_str().unwrap_or("").to_owned();
+            let content = v["choices"][0]["delta"]["content"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
             v["choices"][0]["delta"]["content"] = json!(format!("{content}{}", rest.emit));
             if self.blocked {
                 v["choices"][0]["finish_reason"] = json!("content_filter");
@@ -201,7 +225,9 @@ impl ChunkGuard {
         }
         let delta = &v["choices"][0]["delta"];
         let empty_content = delta["content"].as_str().is_some_and(str::is_empty);
-        let only_content = delta.as_object().is_some_and(|d| d.len() == 1 && d.contains_key("content"));
+        let only_content = delta
+            .as_object()
+            .is_some_and(|d| d.len() == 1 && d.contains_key("content"));
         if empty_content && only_content && !finishing && v["usage"].is_null() {
             return out;
         }

@@ -120,28 +120,29 @@ async fn run_inner(state: AppState, req: Request, kind: Kind) -> Result<Response
     require_plan(&principal)?;
     let body: Value = super::extract::parse_json(&bytes)?;
     // Validate before anything is taken.
-    let (input, output) = match kind {
-        Kind::Input | Kind::Analyze => (
-            Some(field(&body, &["text", "input"])?.ok_or_else(|| {
-                ApiError::bad_request("'text' (the text to scan) is required")
-            })?),
-            None,
-        ),
-        Kind::Output => (
-            None,
-            Some(field(&body, &["text", "output"])?.ok_or_else(|| {
-                ApiError::bad_request("'text' (the text to scan) is required")
-            })?),
-        ),
-        Kind::Both => {
-            let i = field(&body, &["input"])?;
-            let o = field(&body, &["output"])?;
-            if i.is_none() && o.is_none() {
-                return Err(ApiError::bad_request("Send 'input', 'output' or both"));
+    let (input, output) =
+        match kind {
+            Kind::Input | Kind::Analyze => (
+                Some(field(&body, &["text", "input"])?.ok_or_else(|| {
+                    ApiError::bad_request("'text' (the text to scan) is required")
+                })?),
+                None,
+            ),
+            Kind::Output => (
+                None,
+                Some(field(&body, &["text", "output"])?.ok_or_else(|| {
+                    ApiError::bad_request("'text' (the text to scan) is required")
+                })?),
+            ),
+            Kind::Both => {
+                let i = field(&body, &["input"])?;
+                let o = field(&body, &["output"])?;
+                if i.is_none() && o.is_none() {
+                    return Err(ApiError::bad_request("Send 'input', 'output' or both"));
+                }
+                (i, o)
             }
-            (i, o)
-        }
-    };
+        };
     let price = catalog::guardian_cost(1);
     let hold = HoldSpec {
         amount: price,
@@ -167,11 +168,17 @@ async fn run_inner(state: AppState, req: Request, kind: Kind) -> Result<Response
     let (verdict, v) = match kind {
         Kind::Input => {
             let r = g.scan_input(input.unwrap_or_default());
-            (r.verdict, json!({"object": "guardian.scan", "direction": "input", "report": r}))
+            (
+                r.verdict,
+                json!({"object": "guardian.scan", "direction": "input", "report": r}),
+            )
         }
         Kind::Output => {
             let r = g.scan_output(output.unwrap_or_default());
-            (r.verdict, json!({"object": "guardian.scan", "direction": "output", "report": r}))
+            (
+                r.verdict,
+                json!({"object": "guardian.scan", "direction": "output", "report": r}),
+            )
         }
         Kind::Both => {
             let ri = input.map(|t| g.scan_input(t));
@@ -189,7 +196,10 @@ async fn run_inner(state: AppState, req: Request, kind: Kind) -> Result<Response
         }
         Kind::Analyze => {
             let a = g.analyze(input.unwrap_or_default());
-            (a.verdict, json!({"object": "guardian.analysis", "analysis": a}))
+            (
+                a.verdict,
+                json!({"object": "guardian.analysis", "analysis": a}),
+            )
         }
     };
     finish(ticket, v, verdict, scanned, price).await
@@ -237,7 +247,9 @@ async fn finish(
         units: 1,
         ..Default::default()
     };
-    ticket.settle(price, &generation, &delta, Some(&stored)).await?;
+    ticket
+        .settle(price, &generation, &delta, Some(&stored))
+        .await?;
     Ok(resp)
 }
 
@@ -255,14 +267,27 @@ async fn status(State(state): State<AppState>, req: Request) -> Response<Body> {
     let r = async {
         let principal = pipeline::authenticate(&state, SPEC, &headers).await?;
         require_plan(&principal)?;
-        let ticket = match pipeline::begin(&state, SPEC, principal, &headers, "GET", "/v1/guardian/status", b"").await? {
+        let ticket = match pipeline::begin(
+            &state,
+            SPEC,
+            principal,
+            &headers,
+            "GET",
+            "/v1/guardian/status",
+            b"",
+        )
+        .await?
+        {
             Begin::Replay(r) => return Ok(r),
             Begin::Proceed(t) => t,
         };
         let mut v = state.guardian.status();
         if let Some(o) = v.as_object_mut() {
             o.insert("object".into(), json!("guardian.status"));
-            o.insert("price_per_scan".into(), catalog::guardian_cost(1).to_credits_json());
+            o.insert(
+                "price_per_scan".into(),
+                catalog::guardian_cost(1).to_credits_json(),
+            );
         }
         let mut resp = axum::Json(v).into_response();
         ticket.apply_headers(resp.headers_mut());

@@ -106,7 +106,12 @@ pub fn prompt_tokens_estimate(req: &ChatRequest) -> u64 {
 }
 
 /// The most a request may cost, which is what we hold.
-pub fn hold_amount(m: &ModelInfo, prompt_upper: u64, max_tokens: Option<u64>, byok: bool) -> MicroCredits {
+pub fn hold_amount(
+    m: &ModelInfo,
+    prompt_upper: u64,
+    max_tokens: Option<u64>,
+    byok: bool,
+) -> MicroCredits {
     let list = catalog::llm_max_cost(m, prompt_upper, max_tokens);
     if byok { catalog::byok_fee(list) } else { list }
 }

@@ -67,7 +67,17 @@ async fn handle(
     if kind == ProviderKind::Anthropic {
         passthrough(state, headers, principal, body.to_vec(), info, model, pkey).await
     } else {
-        translated(state, headers, principal, body.to_vec(), info, model, kind, pkey).await
+        translated(
+            state,
+            headers,
+            principal,
+            body.to_vec(),
+            info,
+            model,
+            kind,
+            pkey,
+        )
+        .await
     }
 }
 
@@ -79,7 +89,10 @@ fn native_prompt_upper(v: &serde_json::Value) -> u64 {
             serde_json::Value::String(s) => *bytes += s.len() as u64,
             serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, bytes, images)),
             serde_json::Value::Object(o) => {
-                if matches!(o.get("type").and_then(|t| t.as_str()), Some("image" | "document")) {
+                if matches!(
+                    o.get("type").and_then(|t| t.as_str()),
+                    Some("image" | "document")
+                ) {
                     *images += 1;
                     return;
                 }
@@ -121,7 +134,16 @@ async fn passthrough(
         deadline_secs: chat::HOLD_DEADLINE_SECS,
         keep_on_402: false,
     };
-    let begun = pipeline::begin_with_hold(&state, SPEC, principal, &headers, "POST", "/v1/messages", &body, Some(hold));
+    let begun = pipeline::begin_with_hold(
+        &state,
+        SPEC,
+        principal,
+        &headers,
+        "POST",
+        "/v1/messages",
+        &body,
+        Some(hold),
+    );
     let ticket = match begun.await? {
         Begin::Replay(r) => return Ok(r),
         Begin::Proceed(t) => t,
@@ -139,7 +161,9 @@ async fn passthrough(
     if let Some(b) = headers.get("anthropic-beta").and_then(|v| v.to_str().ok()) {
         up_headers.push(("anthropic-beta".to_owned(), b.to_owned()));
     }
-    let origin = state.config.upstream_origin(crate::config::Upstream::Anthropic);
+    let origin = state
+        .config
+        .upstream_origin(crate::config::Upstream::Anthropic);
     let url = format!("{origin}/v1/messages");
     let resp = match upstream::post_with_retry(
         &state.http,
@@ -188,7 +212,17 @@ async fn passthrough(
         .ok()
         .and_then(|v| v["stop_reason"].as_str().map(str::to_owned));
     let body = bytes.to_vec();
-    Ok(settle_and_answer(ticket, ctx, usage, estimated, stop.as_deref(), body, out_headers, "application/json").await)
+    Ok(settle_and_answer(
+        ticket,
+        ctx,
+        usage,
+        estimated,
+        stop.as_deref(),
+        body,
+        out_headers,
+        "application/json",
+    )
+    .await)
 }
 
 /// Usage estimate when the provider reported none: the prompt estimate and ~4 bytes per
@@ -236,7 +270,10 @@ async fn settle_and_answer(
         body: body.clone(),
     };
     let delta = llm::usage_delta("messages", ctx.model, &usage);
-    match ticket.settle(cost, &generation, &delta, Some(&stored)).await {
+    match ticket
+        .settle(cost, &generation, &delta, Some(&stored))
+        .await
+    {
         Ok(_) => {
             let mut r = Response::new(Body::from(body));
             *r.headers_mut() = headers;
@@ -259,8 +296,7 @@ async fn relay_native(
     // bytes the client gets are exactly Anthropic's.
     let (side_tx, mut side_rx) =
         tokio::sync::mpsc::unbounded_channel::<Result<bytes::Bytes, std::convert::Infallible>>();
-    let mut parsed =
-        futures_util::stream::poll_fn(move |cx| side_rx.poll_recv(cx)).eventsource();
+    let mut parsed = futures_util::stream::poll_fn(move |cx| side_rx.poll_recv(cx)).eventsource();
     let mut upstream = resp.bytes_stream();
     let mut output_bytes = 0usize;
     loop {
@@ -288,7 +324,8 @@ async fn relay_native(
             let name = (ev.event != "message").then_some(ev.event.as_str());
             tap.observe(name, &ev.data);
         }
-        down.emit(String::from_utf8_lossy(&chunk).into_owned()).await;
+        down.emit(String::from_utf8_lossy(&chunk).into_owned())
+            .await;
         if down.drain_expired() {
             break;
         }
@@ -299,7 +336,17 @@ async fn relay_native(
         None => (estimate(&ctx, output_bytes), true),
     };
     let stop = tap.stop_reason().map(str::to_owned);
-    finish_stream(ticket, ctx, down, headers, usage, estimated, complete, stop.as_deref()).await;
+    finish_stream(
+        ticket,
+        ctx,
+        down,
+        headers,
+        usage,
+        estimated,
+        complete,
+        stop.as_deref(),
+    )
+    .await;
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -349,7 +396,10 @@ async fn finish_stream(
     } else {
         None
     };
-    if let Err(e) = ticket.settle(cost, &generation, &delta, stored.as_ref()).await {
+    if let Err(e) = ticket
+        .settle(cost, &generation, &delta, stored.as_ref())
+        .await
+    {
         tracing::error!(error = %e, "stream settlement failed");
     }
 }
@@ -375,7 +425,16 @@ async fn translated(
         deadline_secs: chat::HOLD_DEADLINE_SECS,
         keep_on_402: false,
     };
-    let begun = pipeline::begin_with_hold(&state, SPEC, principal, &headers, "POST", "/v1/messages", &body, Some(hold));
+    let begun = pipeline::begin_with_hold(
+        &state,
+        SPEC,
+        principal,
+        &headers,
+        "POST",
+        "/v1/messages",
+        &body,
+        Some(hold),
+    );
     let ticket = match begun.await? {
         Begin::Replay(r) => return Ok(r),
         Begin::Proceed(t) => t,
@@ -399,7 +458,14 @@ async fn translated(
     let msg_id = format!("msg_{}", &ticket.generation_id[4..]);
     if info.stream {
         let (response, down) = relay::sse_response(out_headers.clone());
-        tokio::spawn(relay_translated(ticket, resp, ctx, down, out_headers, msg_id));
+        tokio::spawn(relay_translated(
+            ticket,
+            resp,
+            ctx,
+            down,
+            out_headers,
+            msg_id,
+        ));
         return Ok(response);
     }
     let bytes = match resp.bytes().await {
@@ -422,7 +488,17 @@ async fn translated(
     }
     let stop = message["stop_reason"].as_str().map(str::to_owned);
     let body = serde_json::to_vec(&message).unwrap_or_default();
-    Ok(settle_and_answer(ticket, ctx, usage, estimated, stop.as_deref(), body, out_headers, "application/json").await)
+    Ok(settle_and_answer(
+        ticket,
+        ctx,
+        usage,
+        estimated,
+        stop.as_deref(),
+        body,
+        out_headers,
+        "application/json",
+    )
+    .await)
 }
 
 /// Translate a non-Claude provider's stream into Anthropic's event sequence.
@@ -480,8 +556,11 @@ async fn relay_translated(
     };
     match &failed {
         Some(pe) => {
-            down.emit(format!("event: error\ndata: {}\n\n", pe.to_anthropic_json()))
-                .await
+            down.emit(format!(
+                "event: error\ndata: {}\n\n",
+                pe.to_anthropic_json()
+            ))
+            .await
         }
         None => send_events(&mut down, back.finish(Some(usage))).await,
     }

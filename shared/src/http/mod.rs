@@ -29,8 +29,18 @@ use axum::response::{IntoResponse, Response};
 
 /// Endpoint groups, one Lambda each (ARCHITECTURE §1). `maintenance` has no routes.
 pub const GROUPS: &[&str] = &[
-    "chat", "messages", "models", "embeddings", "audio", "media", "tools", "vectors", "browser",
-    "guardian", "keys", "usage",
+    "chat",
+    "messages",
+    "models",
+    "embeddings",
+    "audio",
+    "media",
+    "tools",
+    "vectors",
+    "browser",
+    "guardian",
+    "keys",
+    "usage",
 ];
 
 /// Every public route: (group, method, path in axum syntax). template.yaml must declare
@@ -131,7 +141,11 @@ fn finish(r: Router) -> Router {
 }
 
 async fn not_found(req: Request) -> ApiError {
-    ApiError::not_found(format!("No route for {} {}", req.method(), req.uri().path()))
+    ApiError::not_found(format!(
+        "No route for {} {}",
+        req.method(),
+        req.uri().path()
+    ))
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -142,11 +142,13 @@ pub async fn begin_with_hold(
         },
         async {
             match hold {
-                Some(HoldSpec { amount, deadline_secs, .. }) => {
-                    metering::hold(store, &account, amount, &generation_id, deadline_secs, now)
-                        .await
-                        .map(Some)
-                }
+                Some(HoldSpec {
+                    amount,
+                    deadline_secs,
+                    ..
+                }) => metering::hold(store, &account, amount, &generation_id, deadline_secs, now)
+                    .await
+                    .map(Some),
                 None => Ok(None),
             }
         }
@@ -173,7 +175,11 @@ pub async fn begin_with_hold(
     if refusal.is_some() || replay {
         let store = store.clone();
         let keep_claim = replay; // a replay never owned the key
-        let (l, t, h) = (lease_taken, if keep_claim { None } else { owned }, hold_taken);
+        let (l, t, h) = (
+            lease_taken,
+            if keep_claim { None } else { owned },
+            hold_taken,
+        );
         let give_back = async move {
             if let Some(h) = h {
                 let _ = metering::void(&store, &h).await;
@@ -195,7 +201,11 @@ pub async fn begin_with_hold(
         return Err(ratelimit::with_rate_headers(e, rate));
     }
     if let Ok(Some(Claim::Replay(stored))) = claim {
-        return Ok(Begin::Replay(replay_response(stored, rate, idem_key.as_deref())));
+        return Ok(Begin::Replay(replay_response(
+            stored,
+            rate,
+            idem_key.as_deref(),
+        )));
     }
     let idem = match claim {
         Ok(Some(Claim::Owned(t))) => Some(t),
@@ -220,7 +230,11 @@ pub async fn begin_with_hold(
     })))
 }
 
-fn replay_response(stored: StoredResponse, rate: RateInfo, idem_key: Option<&str>) -> Response<Body> {
+fn replay_response(
+    stored: StoredResponse,
+    rate: RateInfo,
+    idem_key: Option<&str>,
+) -> Response<Body> {
     let mut resp = Response::new(Body::from(stored.body));
     *resp.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let h = resp.headers_mut();

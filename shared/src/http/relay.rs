@@ -63,7 +63,8 @@ impl Downstream {
 
     /// Whether we have drained long enough after a disconnect.
     pub fn drain_expired(&self) -> bool {
-        self.gone_at.is_some_and(|t| t.elapsed() > DRAIN_AFTER_DISCONNECT)
+        self.gone_at
+            .is_some_and(|t| t.elapsed() > DRAIN_AFTER_DISCONNECT)
     }
 
     /// The whole stream as sent, unless it was too big to keep.
@@ -76,12 +77,17 @@ impl Downstream {
 pub fn sse_response(headers: HeaderMap) -> (Response<Body>, Downstream) {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<Bytes, std::convert::Infallible>(b), rx))
+        rx.recv()
+            .await
+            .map(|b| (Ok::<Bytes, std::convert::Infallible>(b), rx))
     });
     let mut resp = Response::new(Body::from_stream(stream));
     let h = resp.headers_mut();
     *h = headers;
-    h.insert("content-type", HeaderValue::from_static("text/event-stream"));
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("text/event-stream"),
+    );
     h.insert("cache-control", HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     (
@@ -213,10 +219,14 @@ async fn relay_chat(
         finals.push(tr.usage_chunk(&usage));
     }
     for f in finals {
-        down.emit(format!("data: {}\n\n", with_cost(&f, cost))).await;
+        down.emit(format!("data: {}\n\n", with_cost(&f, cost)))
+            .await;
     }
     match &failure {
-        Some(pe) => down.emit(format!("data: {}\n\n", pe.to_openai_json())).await,
+        Some(pe) => {
+            down.emit(format!("data: {}\n\n", pe.to_openai_json()))
+                .await
+        }
         None => down.emit("data: [DONE]\n\n".to_owned()).await,
     }
     let cancelled = down.client_gone();
@@ -258,7 +268,10 @@ async fn relay_chat(
     } else {
         None
     };
-    if let Err(e) = ticket.settle(cost, &generation, &delta, stored.as_ref()).await {
+    if let Err(e) = ticket
+        .settle(cost, &generation, &delta, stored.as_ref())
+        .await
+    {
         tracing::error!(error = %e, "stream settlement failed");
     }
 }

@@ -62,7 +62,10 @@ fn range(r: &Range, default_days: Option<i64>) -> Result<(String, String), ApiEr
     if from > to {
         return Err(ApiError::bad_request("'from' must not be after 'to'"));
     }
-    Ok((from.format("%Y-%m-%d").to_string(), to.format("%Y-%m-%d").to_string()))
+    Ok((
+        from.format("%Y-%m-%d").to_string(),
+        to.format("%Y-%m-%d").to_string(),
+    ))
 }
 
 fn totals(rows: &[UsageRow]) -> Value {
@@ -80,7 +83,13 @@ async fn usage(State(state): State<AppState>, headers: HeaderMap) -> Result<Json
     let acct = accounts::get(&state.store, p.account_id())
         .await?
         .ok_or_else(|| ApiError::not_found("Account not found"))?;
-    let (from, to) = range(&Range { from: None, to: None }, None)?;
+    let (from, to) = range(
+        &Range {
+            from: None,
+            to: None,
+        },
+        None,
+    )?;
     let rows = records::usage_rows(&state.store, p.account_id(), false, &from, &to).await?;
     let limits = Limits::for_principal(&p);
     Ok(Json(json!({
@@ -133,19 +142,34 @@ async fn history(
             })
         })
         .collect();
-    Ok(Json(json!({"object": "list", "from": from, "to": to, "data": data})))
+    Ok(Json(
+        json!({"object": "list", "from": from, "to": to, "data": data}),
+    ))
 }
 
-async fn summary(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn summary(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     let p = caller(&state, &headers).await?;
     let acct = accounts::get(&state.store, p.account_id())
         .await?
         .ok_or_else(|| ApiError::not_found("Account not found"))?;
-    let (from, to) = range(&Range { from: None, to: None }, None)?;
+    let (from, to) = range(
+        &Range {
+            from: None,
+            to: None,
+        },
+        None,
+    )?;
     let by_model = records::usage_rows(&state.store, p.account_id(), true, &from, &to).await?;
     let by_service = records::usage_rows(&state.store, p.account_id(), false, &from, &to).await?;
     let today = Utc::now().format("%Y-%m-%d").to_string();
-    let today_rows: Vec<UsageRow> = by_service.iter().filter(|r| r.date == today).cloned().collect();
+    let today_rows: Vec<UsageRow> = by_service
+        .iter()
+        .filter(|r| r.date == today)
+        .cloned()
+        .collect();
     let top_model = group(&by_model, |r| r.model.clone().unwrap_or_default())
         .into_iter()
         .max_by_key(|(_, t)| t.1)
@@ -163,7 +187,10 @@ async fn summary(State(state): State<AppState>, headers: HeaderMap) -> Result<Js
 }
 
 /// Sum rows by a key: (requests, cost, input, output, units).
-fn group(rows: &[UsageRow], key: impl Fn(&UsageRow) -> String) -> BTreeMap<String, (i64, MicroCredits, i64, i64, i64)> {
+fn group(
+    rows: &[UsageRow],
+    key: impl Fn(&UsageRow) -> String,
+) -> BTreeMap<String, (i64, MicroCredits, i64, i64, i64)> {
     let mut m: BTreeMap<String, (i64, MicroCredits, i64, i64, i64)> = BTreeMap::new();
     for r in rows {
         let e = m.entry(key(r)).or_insert((0, MicroCredits::ZERO, 0, 0, 0));
@@ -206,7 +233,9 @@ async fn breakdown(
             })
         })
         .collect();
-    Ok(Json(json!({"object": "list", "from": from, "to": to, "data": data, "total": totals(&rows)})))
+    Ok(Json(
+        json!({"object": "list", "from": from, "to": to, "data": data, "total": totals(&rows)}),
+    ))
 }
 
 async fn by_model(
@@ -241,7 +270,8 @@ async fn ledger(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request("'limit' must be between 1 and 500"));
     }
-    let (entries, next) = accounts::ledger_page(&state.store, p.account_id(), limit, pg.cursor).await?;
+    let (entries, next) =
+        accounts::ledger_page(&state.store, p.account_id(), limit, pg.cursor).await?;
     let data: Vec<Value> = entries
         .iter()
         .map(|e| {
@@ -258,7 +288,9 @@ async fn ledger(
             })
         })
         .collect();
-    Ok(Json(json!({"object": "list", "data": data, "has_more": next.is_some(), "next_cursor": next})))
+    Ok(Json(
+        json!({"object": "list", "data": data, "has_more": next.is_some(), "next_cursor": next}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -272,10 +304,9 @@ async fn generation(
     Query(q): Query<GenQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let p = caller(&state, &headers).await?;
-    let id = q
-        .id
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad_request("Query parameter 'id' is required"))?;
+    let id =
+        q.id.filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::bad_request("Query parameter 'id' is required"))?;
     records::get_generation(&state.store, p.account_id(), &id)
         .await?
         .map(Json)

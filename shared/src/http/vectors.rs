@@ -186,7 +186,9 @@ async fn run_inner(
                 units: written,
                 ..Default::default()
             };
-            ticket.settle(cost, &generation, &delta, Some(&stored)).await?;
+            ticket
+                .settle(cost, &generation, &delta, Some(&stored))
+                .await?;
             Ok(resp)
         }
         Op::Query => {

@@ -14,7 +14,9 @@ use crate::accounts::{self, account_key, bucket};
 use crate::error::ApiError;
 use crate::idempotency::{self, ClaimToken, StoredResponse};
 use crate::money::MicroCredits;
-use crate::store::{Cond, GSI1PK, GSI1SK, Item, Key, Query, StoreError, StoreRef, Table, TxOp, Update};
+use crate::store::{
+    Cond, GSI1PK, GSI1SK, Item, Key, Query, StoreError, StoreRef, Table, TxOp, Update,
+};
 pub use records::{Generation, UsageDelta};
 
 /// Shards of the "holds still HELD" index, so one hot partition never throttles DynamoDB.
@@ -64,7 +66,10 @@ pub async fn hold(
                 Update::add("available", -amount.0),
                 Update::add("held", amount.0),
             ],
-            cond: Some(Cond::And(vec![Cond::Exists, Cond::ge("available", amount.0)])),
+            cond: Some(Cond::And(vec![
+                Cond::Exists,
+                Cond::ge("available", amount.0),
+            ])),
         },
         TxOp::Put {
             table: Table::Holds,
