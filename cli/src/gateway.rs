@@ -57,6 +57,19 @@ async fn run_foreground(a: RunArgs) -> anyhow::Result<()> {
     }
     let config = Config::load_with(&overrides).await?;
     let state = AppState::from_config(config).await?;
+    // What the scheduled `maintenance` Lambda does in AWS, the local gateway does itself:
+    // monthly grants, sessions/jobs/holds left behind, expired items.
+    let maint = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            match hexaclaw_shared::maintenance::run(&maint, chrono::Utc::now()).await {
+                Ok(r) => tracing::info!(?r, "maintenance run"),
+                Err(e) => tracing::warn!(error = %e, "maintenance run failed"),
+            }
+        }
+    });
     let router = hexaclaw_shared::http::gateway_router(state);
     let ip = match a.bind {
         Bind::Loopback => "127.0.0.1",

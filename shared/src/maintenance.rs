@@ -19,6 +19,8 @@ pub struct Report {
     pub browser_sessions_ended: usize,
     pub media_jobs_swept: usize,
     pub holds_voided: usize,
+    /// Expired items physically removed (embedded store only; DynamoDB's TTL does it there).
+    pub expired_items_purged: u64,
 }
 
 /// Run every maintenance task once, as of `now`.
@@ -60,5 +62,6 @@ pub async fn run(state: &AppState, now: DateTime<Utc>) -> Result<Report, ApiErro
     report.media_jobs_swept =
         crate::http::media::jobs::sweep_media_jobs(state, now.timestamp()).await?;
     report.holds_voided = metering::sweep_expired_holds(store, now.timestamp()).await?;
+    report.expired_items_purged = store.purge_expired(50_000).await.map_err(ApiError::from)?;
     Ok(report)
 }

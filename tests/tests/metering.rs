@@ -464,10 +464,20 @@ async fn maintenance_grants_monthly_credits_once() {
             .await
             .unwrap();
         assert!(r1.grants_applied >= 1, "{name}");
+        // An item whose TTL passed is physically removed by the embedded store's sweep.
+        let k = hexaclaw_shared::store::Key::new("RL#expired-probe", "W");
+        let item = hexaclaw_shared::store::Item::new(&k).with("expires_at", 1_i64);
+        store
+            .put(hexaclaw_shared::store::Table::RateLimits, item, None)
+            .await
+            .unwrap();
         let r2 = hexaclaw_shared::maintenance::run(&env.state, t)
             .await
             .unwrap();
         assert_eq!(r2.grants_applied, 0, "{name}");
+        if name == "embedded" {
+            assert!(r2.expired_items_purged >= 1, "{r2:?}");
+        }
         let (avail, _) = accounts::verify_ledger(&store, &a.id).await.unwrap();
         assert_eq!(avail, MicroCredits::credits(5_000), "{name}");
     }

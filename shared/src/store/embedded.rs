@@ -149,6 +149,10 @@ impl EmbeddedEngine {
 
 #[async_trait]
 impl Store for EmbeddedEngine {
+    async fn purge_expired(&self, max: usize) -> StoreResult<u64> {
+        self.sweep_expired(max).await
+    }
+
     async fn get(&self, table: Table, key: &Key) -> StoreResult<Option<Item>> {
         check::key(key)?;
         let Some(pool) = &self.readers else {

@@ -478,6 +478,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// One page of a partition, in sort-key order.
     async fn query(&self, q: Query) -> StoreResult<Page>;
+
+    /// Physically remove up to `max` items whose TTL passed (they are already invisible).
+    /// DynamoDB does this itself, so the default does nothing; the embedded engine overrides it
+    /// so a long-running local gateway's file does not grow for ever.
+    async fn purge_expired(&self, _max: usize) -> StoreResult<u64> {
+        Ok(0)
+    }
 }
 
 /// A shared handle to whichever engine is configured.
