@@ -14,14 +14,14 @@ pub fn in_lambda() -> bool {
     std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
 }
 
-/// Entry point of every function binary: logs, config, state, router, runtime.
-pub async fn run_group(group: &'static str, streaming: bool) -> Result<(), BoxError> {
+/// Entry point of every function binary: logs, config, state, THIS group's router, runtime.
+/// Naming the router function (not a group string) lets the linker drop the other groups'
+/// code from each Lambda package.
+pub async fn run(router: fn(AppState) -> Router, streaming: bool) -> Result<(), BoxError> {
     crate::telemetry::init(true);
     let config = Config::load().await?;
     let state = AppState::from_config(config).await?;
-    let router = crate::http::group_router(group, state)
-        .ok_or_else(|| format!("unknown endpoint group '{group}'"))?;
-    serve(router, streaming).await
+    serve(crate::http::finish(router(state)), streaming).await
 }
 
 /// Serve under Lambda, or on `HEXACLAW_BIND`/`PORT` (default 127.0.0.1:18789) otherwise.

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
-    hexaclaw_shared::host::run_group("chat", true).await
+    hexaclaw_shared::host::run(hexaclaw_shared::http::chat::router, true).await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
-    hexaclaw_shared::host::run_group("embeddings", false).await
+    hexaclaw_shared::host::run(hexaclaw_shared::http::embeddings::router, false).await
 }

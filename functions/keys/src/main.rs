@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
-    hexaclaw_shared::host::run_group("keys", false).await
+    hexaclaw_shared::host::run(hexaclaw_shared::http::keys::router, false).await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
-    hexaclaw_shared::host::run_group("media", true).await
+    hexaclaw_shared::host::run(hexaclaw_shared::http::media::router, true).await
 }

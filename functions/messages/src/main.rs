@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
-    hexaclaw_shared::host::run_group("messages", true).await
+    hexaclaw_shared::host::run(hexaclaw_shared::http::messages::router, true).await
 }

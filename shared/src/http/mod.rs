@@ -134,7 +134,8 @@ async fn health() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }
 
-fn finish(r: Router) -> Router {
+/// The common layers (404/405 in the error shape, request ids) around a router.
+pub fn finish(r: Router) -> Router {
     r.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_id))
