@@ -349,6 +349,7 @@ async fn relay_native(
     .await;
 }
 
+/// Settle a `/v1/messages` stream (shared with chat: `relay::settle_stream`).
 #[allow(clippy::too_many_arguments)]
 async fn finish_stream(
     ticket: Box<Ticket>,
@@ -361,47 +362,16 @@ async fn finish_stream(
     stop_reason: Option<&str>,
 ) {
     let cost = chat::stream_cost(&ctx, &usage, ticket.held());
-    let cancelled = down.client_gone();
-    let status = match (complete, cancelled) {
-        (false, _) => "incomplete",
-        (true, true) => "cancelled",
-        (true, false) => "completed",
-    };
-    let generation = llm::generation(llm::GenerationInfo {
-        id: &ticket.generation_id,
-        account_id: ticket.account_id(),
-        key_id: &ticket.principal.key.id,
+    let end = relay::StreamEnd {
         service: "messages",
-        model_requested: &ctx.model_requested,
-        model: ctx.model,
-        usage: &usage,
-        latency_ms: ticket.started.elapsed().as_millis() as u64,
-        streamed: true,
-        cancelled,
-        byok: ctx.key.byok,
-        finish_reason: stop_reason,
-        status,
+        usage,
         estimated,
-    });
-    let delta = llm::usage_delta("messages", ctx.model, &usage);
-    let stored = if complete {
-        down.recorded().map(|body| StoredResponse {
-            status: 200,
-            headers: chat::stored_headers(&headers)
-                .into_iter()
-                .chain([("content-type".to_owned(), "text/event-stream".to_owned())])
-                .collect(),
-            body,
-        })
-    } else {
-        None
+        cost,
+        complete,
+        failed: false,
+        stop_reason,
     };
-    if let Err(e) = ticket
-        .settle(cost, &generation, &delta, stored.as_ref())
-        .await
-    {
-        tracing::error!(error = %e, "stream settlement failed");
-    }
+    relay::settle_stream(ticket, &ctx, down, &headers, end).await;
 }
 
 #[allow(clippy::too_many_arguments)]

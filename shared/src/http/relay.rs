@@ -229,10 +229,46 @@ async fn relay_chat(
         }
         None => down.emit("data: [DONE]\n\n".to_owned()).await,
     }
+    let end = StreamEnd {
+        service: "chat",
+        usage,
+        estimated,
+        cost,
+        complete,
+        failed: failure.is_some(),
+        stop_reason: tr.finish_reason().map(|f| f.as_str()),
+    };
+    settle_stream(ticket, &ctx, down, &headers, end).await;
+}
+
+/// How a relayed stream ended: what `settle_stream` records.
+pub struct StreamEnd<'a> {
+    /// `chat` or `messages`.
+    pub service: &'static str,
+    pub usage: Usage,
+    pub estimated: bool,
+    /// The charge (already capped at the hold).
+    pub cost: crate::money::MicroCredits,
+    /// The provider signalled the end of its answer.
+    pub complete: bool,
+    /// The provider sent an error mid-stream.
+    pub failed: bool,
+    pub stop_reason: Option<&'a str>,
+}
+
+/// Settle a finished stream: generation record, usage counters, and (when complete) the whole
+/// SSE body stored for idempotent replay.
+pub async fn settle_stream(
+    ticket: Box<Ticket>,
+    ctx: &CallCtx,
+    down: Downstream,
+    headers: &HeaderMap,
+    end: StreamEnd<'_>,
+) {
     let cancelled = down.client_gone();
-    let status = if failure.is_some() {
+    let status = if end.failed {
         "failed"
-    } else if !complete {
+    } else if !end.complete {
         "incomplete"
     } else if cancelled {
         "cancelled"
@@ -243,23 +279,23 @@ async fn relay_chat(
         id: &ticket.generation_id,
         account_id: ticket.account_id(),
         key_id: &ticket.principal.key.id,
-        service: "chat",
+        service: end.service,
         model_requested: &ctx.model_requested,
         model: ctx.model,
-        usage: &usage,
+        usage: &end.usage,
         latency_ms: ticket.started.elapsed().as_millis() as u64,
         streamed: true,
         cancelled,
         byok: ctx.key.byok,
-        finish_reason: tr.finish_reason().map(|f| f.as_str()),
+        finish_reason: end.stop_reason,
         status,
-        estimated,
+        estimated: end.estimated,
     });
-    let delta = super::llm::usage_delta("chat", ctx.model, &usage);
-    let stored = if complete {
+    let delta = super::llm::usage_delta(end.service, ctx.model, &end.usage);
+    let stored = if end.complete {
         down.recorded().map(|body| StoredResponse {
             status: 200,
-            headers: chat::stored_headers(&headers)
+            headers: chat::stored_headers(headers)
                 .into_iter()
                 .chain([("content-type".to_owned(), "text/event-stream".to_owned())])
                 .collect(),
@@ -269,7 +305,7 @@ async fn relay_chat(
         None
     };
     if let Err(e) = ticket
-        .settle(cost, &generation, &delta, stored.as_ref())
+        .settle(end.cost, &generation, &delta, stored.as_ref())
         .await
     {
         tracing::error!(error = %e, "stream settlement failed");
