@@ -99,11 +99,19 @@ fn run_blocking(cmd: &str, timeout: Duration) -> anyhow::Result<Ran> {
             break s;
         }
         if started.elapsed() > timeout {
+            // The whole group (the shell and whatever it started). Not `kill -KILL -<pgid>`
+            // through /usr/bin/kill: procps-ng 4.0.2's kill (Debian 12) turned that into a
+            // kill of every process the user may signal.
             #[cfg(unix)]
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(format!("-{}", child.id()))
-                .status();
+            if let Ok(pgid) = i32::try_from(child.id())
+                && pgid > 1
+            {
+                // SAFETY: plain syscall on a process group we created (process_group(0) above);
+                // a negative pid addresses exactly that group, never "all processes" (-1).
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
             let _ = child.kill();
             killed = true;
             break child.wait()?;
