@@ -10,7 +10,7 @@ use hexaclaw_shared::store::{
 };
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A directory under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -116,14 +116,14 @@ async fn embedded_data_survives_reopen_and_sweep_removes_only_expired() {
     assert!(kept.expect("get").is_some(), "sweep removed a live item");
 }
 
-/// Conditional single-item updates from 32 tasks (plus one put each); prints the rate and
-/// asserts correctness and only a very low floor (debug builds on a busy CI machine).
+/// Conditional single-item updates from 32 concurrent tasks (plus one put each), which the
+/// engine commits inline or in writer-thread batches depending on contention: every update
+/// applies exactly once. (Speed is measured by `bench/run`, not asserted here.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_conditional_update_throughput() {
+async fn embedded_concurrent_conditional_updates_all_apply() {
     let dir = TempDir::new("throughput");
     let s: StoreRef = Arc::new(open_file(&dir));
     let (tasks, per_task) = (32, 200);
-    let start = Instant::now();
     let handles: Vec<_> = (0..tasks)
         .map(|t| {
             let s = s.clone();
@@ -143,18 +143,16 @@ async fn embedded_conditional_update_throughput() {
     for h in handles {
         h.await.expect("task");
     }
-    let secs = start.elapsed().as_secs_f64();
-    let rate = f64::from(tasks * per_task) / secs;
-    eprintln!(
-        "embedded: {} conditional updates in {secs:.2}s = {rate:.0}/s",
-        tasks * per_task
-    );
-    let got = s.get(Table::Accounts, &Key::new("acct#0", "meta")).await;
-    assert_eq!(
-        got.expect("get").and_then(|i| i.n("n")),
-        Some(i64::from(per_task))
-    );
-    assert!(rate > 200.0, "embedded store too slow: {rate:.0} updates/s");
+    for t in 0..tasks {
+        let got = s
+            .get(Table::Accounts, &Key::new(format!("acct#{t}"), "meta"))
+            .await;
+        assert_eq!(
+            got.expect("get").and_then(|i| i.n("n")),
+            Some(i64::from(per_task)),
+            "counter {t}"
+        );
+    }
 }
 
 /// The moto (or DynamoDB Local) endpoint, or None to skip.

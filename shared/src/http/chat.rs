@@ -67,8 +67,10 @@ async fn handle(
     let prompt_upper = llm::prompt_tokens_upper_bound(&chat);
     let client_max = chat.max_tokens;
     chat.max_tokens = Some(model.output_token_budget(client_max));
-    // Validate the translation before taking anything (bad tool schemas, unsupported parts).
-    providers::build_chat_request(kind, &chat, model.upstream_id, chat.stream).map_err(invalid)?;
+    // Translate before taking anything, so a bad request (tool schemas, unsupported parts)
+    // costs no store write; rebuilt below only if the output cap changes.
+    let mut up = providers::build_chat_request(kind, &chat, model.upstream_id, chat.stream)
+        .map_err(invalid)?;
     let guard_ctx = if guard::active(&principal) {
         let report = state.guardian.scan_input(&guard::chat_input_text(&chat));
         if report.verdict == crate::guardian::Verdict::Block {
@@ -109,11 +111,11 @@ async fn handle(
         {
             return Ok(ticket.fail(e).await);
         }
+        up = match providers::build_chat_request(kind, &chat, model.upstream_id, chat.stream) {
+            Ok(u) => u,
+            Err(e) => return Ok(ticket.fail(invalid(e)).await),
+        };
     }
-    let up = match providers::build_chat_request(kind, &chat, model.upstream_id, chat.stream) {
-        Ok(u) => u,
-        Err(e) => return Ok(ticket.fail(invalid(e)).await),
-    };
     let ctx = CallCtx {
         kind,
         model,

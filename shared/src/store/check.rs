@@ -219,6 +219,7 @@ pub(crate) fn query(q: &Query) -> StoreResult<()> {
 }
 
 /// Whether adding `d` to the attribute keeps it an i64 (absent or non-number counts as 0).
+#[cfg(feature = "embedded")]
 pub(crate) fn add_fits(item: &Item, name: &str, d: i64) -> StoreResult<()> {
     match item.get(name) {
         None => Ok(()),

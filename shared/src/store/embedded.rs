@@ -1,14 +1,19 @@
 //! The embedded engine: one SQLite file in WAL mode that several processes (the gateway and
 //! `hexaclaw admin …`) may open at once.
 //!
-//! Writes go to one writer thread per engine, which commits whatever has queued up (up to 256
-//! ops) in one SQLite transaction (group commit: one lock round and one WAL commit for many
-//! ops) and replies to each op only after that commit. Each op is still evaluated and applied on its own, so its
-//! condition sees every earlier op of the batch and a failed op writes nothing. Across
-//! processes, `BEGIN IMMEDIATE` plus a busy timeout serialise writers. Reads use a small pool
-//! of connections on blocking threads; WAL gives them the last committed state without
-//! blocking the writer. Durability: `synchronous=NORMAL` — a process crash loses nothing
-//! committed, a power loss may lose the last few commits but never corrupts the file.
+//! Writes share one connection (`writer`): each op is queued, then its caller commits the
+//! queue on its own thread if the connection is free (no thread hand-off for an uncontended
+//! write; ops issued together, like a request's rate window, lease and hold, share one
+//! commit), and otherwise the writer thread commits it in batches of up to 256 ops (group
+//! commit under load). Each op is still evaluated and applied on its own, so its condition
+//! sees every earlier op of the batch and a failed op writes nothing; a caller hears back
+//! only after the commit that holds its op. Across processes, `BEGIN IMMEDIATE` plus a busy
+//! timeout serialise writers (the inline path never waits on it; the writer thread does).
+//! Reads use a small pool of connections on blocking threads; WAL gives them the last
+//! committed state without blocking the writer. A checkpoint thread copies the WAL into the
+//! file every 250 ms so no commit pays for a checkpoint. Durability: `synchronous=NORMAL` — a
+//! process crash loses nothing committed, a power loss may lose the last few commits but
+//! never corrupts the file.
 
 mod codec;
 mod sql;
@@ -21,20 +26,25 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Semaphore, mpsc, oneshot};
-use writer::{Job, Op, Out};
+use tokio::sync::{Semaphore, mpsc};
+use writer::{Op, Out, Writer};
 
-/// Ops that may wait for the writer before callers are made to wait (back-pressure).
-const QUEUE_DEPTH: usize = 4096;
 /// Read connections (and blocking threads) in use at once; also how many stay open idle.
 const MAX_READERS: usize = 8;
 
 /// Item store on a local SQLite file.
 pub struct EmbeddedEngine {
-    tx: mpsc::Sender<Job>,
+    writer: Arc<Writer>,
+    /// Wakes the writer thread (capacity 1: one pending wake-up covers any number of ops).
+    wake: mpsc::Sender<()>,
     /// None for in-memory databases, whose only connection is the writer's.
     readers: Option<Arc<ReadPool>>,
+    /// Dropping it stops the checkpoint thread (file databases only).
+    _checkpointer: Option<std::sync::mpsc::Sender<()>>,
 }
+
+/// How often the checkpoint thread copies the WAL into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 struct ReadPool {
     path: PathBuf,
@@ -77,7 +87,15 @@ impl EmbeddedEngine {
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(MAX_READERS)),
         };
-        Self::start(conn, Some(Arc::new(readers)))
+        let mut engine = Self::start(conn, Some(Arc::new(readers)))?;
+        let (stop, stopped_rx) = std::sync::mpsc::channel();
+        let file = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("hexaclaw-store-checkpoint".into())
+            .spawn(move || sql::checkpoint_loop(&file, CHECKPOINT_EVERY, stopped_rx))
+            .map_err(|e| StoreError::Backend(format!("cannot start store checkpointer: {e}")))?;
+        engine._checkpointer = Some(stop);
+        Ok(engine)
     }
 
     /// A private, empty, in-memory store (tests and throwaway runs).
@@ -86,13 +104,20 @@ impl EmbeddedEngine {
     }
 
     fn start(conn: Connection, readers: Option<Arc<ReadPool>>) -> StoreResult<Self> {
-        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        // The thread ends when the engine (the last sender) is dropped.
+        let (wake, woken) = mpsc::channel(1);
+        let writer = Arc::new(Writer::new(conn));
+        let for_thread = Arc::clone(&writer);
+        // The thread ends when the engine (the only sender) is dropped.
         std::thread::Builder::new()
             .name("hexaclaw-store-writer".into())
-            .spawn(move || writer::run(conn, rx))
+            .spawn(move || writer::run(for_thread, woken))
             .map_err(|e| StoreError::Backend(format!("cannot start store writer: {e}")))?;
-        Ok(EmbeddedEngine { tx, readers })
+        Ok(EmbeddedEngine {
+            writer,
+            wake,
+            readers,
+            _checkpointer: None,
+        })
     }
 
     /// Physically delete up to `max` expired items (they are already invisible); returns the
@@ -119,12 +144,16 @@ impl EmbeddedEngine {
     }
 
     async fn write(&self, op: Op) -> StoreResult<Out> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Job { op, reply })
-            .await
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        let done = self.writer.enqueue(op);
+        // Let the ops of the same request (begin's and settle's are issued together) and any
+        // other ready task queue theirs first, so one commit covers them all.
+        tokio::task::yield_now().await;
+        if !self.writer.commit_inline() {
+            // Busy: the writer thread takes the queue. A failed send means a wake-up is
+            // already pending, which covers this op too.
+            let _ = self.wake.try_send(());
+        }
+        done.await.map_err(|_| stopped())?
     }
 
     async fn read<T: Send + 'static>(

@@ -16,6 +16,7 @@
 mod check;
 pub mod contract;
 pub mod dynamo;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 
 use async_trait::async_trait;

@@ -16,7 +16,7 @@ use std::time::Duration;
 /// Schema version in `PRAGMA user_version`; a file from a newer build is refused.
 const SCHEMA_VERSION: i64 = 1;
 /// How long a connection waits for another process's write lock before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -48,6 +48,9 @@ fn configure(conn: &Connection) -> StoreResult<()> {
         .map_err(backend)?;
     conn.pragma_update(None, "cache_size", -16_000)
         .map_err(backend)?;
+    // Savepoint sub-journals and sort scratch stay in memory rather than in temp files.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(backend)?;
     Ok(())
 }
 
@@ -64,7 +67,41 @@ pub(super) fn open_writer(path: &Path) -> StoreResult<Connection> {
         )));
     }
     init_schema(&conn)?;
+    // Checkpoints run on their own thread (`checkpoint_loop`): SQLite's automatic checkpoint
+    // would copy ~1000 pages inside whichever commit crosses the threshold, a multi-ms stall
+    // for every request queued behind that batch.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(backend)?;
+    // A WAL that once grew under a burst is truncated back to this after it resets.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+        .map_err(backend)?;
     Ok(conn)
+}
+
+/// Copy committed WAL frames into the database file every `every`, from a connection of its
+/// own, until `stop` is disconnected. PASSIVE never blocks the writer or readers; frames a
+/// reader still needs are left for the next round. Other processes on the same file (admin
+/// commands) keep SQLite's automatic checkpoint, so the WAL is bounded without this thread too.
+pub(super) fn checkpoint_loop(
+    path: &Path,
+    every: std::time::Duration,
+    stop: std::sync::mpsc::Receiver<()>,
+) {
+    let Ok(conn) = Connection::open(path) else {
+        return;
+    };
+    if configure(&conn).is_err() {
+        return;
+    }
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+        let r: rusqlite::Result<(i64, i64, i64)> =
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            });
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "store checkpoint failed; retrying");
+        }
+    }
 }
 
 /// Open a private in-memory database (tests): one connection, so the writer also reads.

@@ -1,15 +1,89 @@
-//! The embedded engine's single writer thread: it owns the write connection and commits
-//! queued operations in batches (group commit), each op still all-or-nothing on its own.
+//! The embedded engine's write side: one connection, a queue of ops, and two ways to commit
+//! them. Every op is queued; then its caller tries to take the connection and commit whatever
+//! has queued (its own op and any others) in one transaction on its own thread
+//! (`commit_inline`): flat combining, so an uncontended write costs no thread hand-off and
+//! concurrent ones still share a commit. When the connection is busy, the writer thread is
+//! woken and commits the queue instead (group commit under load; it may wait for another
+//! process's write lock, which an async worker must not). Each op is all-or-nothing on its own.
 
 use super::sql::{self, backend};
 use crate::store::{
     Cond, Item, Key, Page, Query, StoreError, StoreResult, Table, TxOp, Update, check, now_secs,
 };
 use rusqlite::Connection;
+use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most ops committed in one SQLite transaction; bounds the latency one batch adds.
 const MAX_BATCH: usize = 256;
+/// Most ops an async worker commits inline; more are left to the writer thread, so a worker
+/// is never held for long.
+const MAX_INLINE_BATCH: usize = 64;
+
+/// The write connection and the queue of ops waiting for it.
+pub(super) struct Writer {
+    conn: Mutex<Connection>,
+    queue: Mutex<Vec<Job>>,
+}
+
+impl Writer {
+    pub(super) fn new(conn: Connection) -> Self {
+        Writer {
+            conn: Mutex::new(conn),
+            queue: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Vec<Job>> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queue an op; its result arrives on the returned receiver once committed.
+    pub(super) fn enqueue(&self, op: Op) -> oneshot::Receiver<StoreResult<Out>> {
+        let (reply, rx) = oneshot::channel();
+        self.queue().push(Job { op, reply });
+        rx
+    }
+
+    fn take(&self, max: usize) -> Vec<Job> {
+        let mut q = self.queue();
+        let n = q.len().min(max);
+        q.drain(..n).collect()
+    }
+
+    /// Commit queued ops now, on this thread, if the connection is free and no other process
+    /// holds the file's write lock. Never waits. Returns false if ops may be left in the queue
+    /// (connection busy, or more queued than one inline batch): wake the writer thread then.
+    pub(super) fn commit_inline(&self) -> bool {
+        let conn = match self.conn.try_lock() {
+            Ok(c) => c,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return false,
+        };
+        let mut batch = self.take(MAX_INLINE_BATCH);
+        if batch.is_empty() {
+            return true;
+        }
+        // Another process writing: no waiting here; the writer thread waits instead.
+        if conn.busy_timeout(Duration::ZERO).is_err() {
+            self.queue().splice(0..0, batch);
+            return false;
+        }
+        let began = conn.execute_batch("BEGIN IMMEDIATE");
+        let _ = conn.busy_timeout(sql::BUSY_TIMEOUT);
+        if began.is_err() {
+            self.queue().splice(0..0, batch);
+            return false;
+        }
+        finish_batch(&conn, &mut batch);
+        self.queue().is_empty()
+    }
+
+    fn lock_conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// A request to the writer thread.
 pub(super) enum Op {
@@ -59,23 +133,22 @@ pub(super) struct Job {
     pub reply: oneshot::Sender<StoreResult<Out>>,
 }
 
-/// Run the writer loop until every sender is gone.
-pub(super) fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(job) = rx.blocking_recv() {
-        batch.push(job);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+/// The writer thread: each wake-up commits the queue until it is empty. It ends when the
+/// engine (the only sender) is dropped.
+pub(super) fn run(w: std::sync::Arc<Writer>, mut wake: mpsc::Receiver<()>) {
+    while wake.blocking_recv().is_some() {
+        let conn = w.lock_conn();
+        loop {
+            let mut batch = w.take(MAX_BATCH);
+            if batch.is_empty() {
+                break;
             }
+            commit_batch(&conn, &mut batch);
         }
-        commit_batch(&conn, &mut batch);
     }
 }
 
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
-    let now = now_secs();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let msg = format!("sqlite begin: {e}");
         for job in batch.drain(..) {
@@ -83,6 +156,12 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
         }
         return;
     }
+    finish_batch(conn, batch);
+}
+
+/// Apply each op of `batch` inside the transaction already begun, commit, and reply to each.
+fn finish_batch(conn: &Connection, batch: &mut Vec<Job>) {
+    let now = now_secs();
     let mut results = Vec::with_capacity(batch.len());
     let mut lost = None;
     for job in batch.iter() {
