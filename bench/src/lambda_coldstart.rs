@@ -169,9 +169,12 @@ async fn handle(
         let first = body.frame().await;
         if let Ok(mut s) = seen.lock() {
             s.response_at.get_or_insert_with(Instant::now);
-            s.status = Some(202);
-            if let Some(Err(e)) = first {
-                s.error = Some(e.to_string());
+            match &first {
+                Some(Err(e)) => s.error = Some(e.to_string()),
+                // The function's HTTP status: `statusCode` of the API Gateway response (whole
+                // JSON when buffered, the prelude when streamed).
+                Some(Ok(f)) => s.status = f.data_ref().and_then(|d| status_code(d)),
+                None => {}
             }
         }
         while let Some(f) = body.frame().await {
@@ -203,4 +206,16 @@ async fn handle(
         .status(404)
         .body(Full::new(Bytes::new()))
         .unwrap_or_default()
+}
+
+/// The number after `"statusCode":` in a response (or its streaming prelude).
+fn status_code(body: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(body.split(|b| *b == 0).next()?).ok()?;
+    let rest = &text[text.find("\"statusCode\"")? + "\"statusCode\"".len()..];
+    let digits: String = rest
+        .trim_start_matches([':', ' '])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }

@@ -36,6 +36,9 @@ enum AdminCmd {
     /// function does in AWS.
     #[command(subcommand)]
     Maintenance(MaintenanceCmd),
+    /// The store itself.
+    #[command(subcommand)]
+    Store(StoreCmd),
     /// Verified email senders (the only `from` addresses `/v1/email` accepts for an account).
     #[command(subcommand)]
     EmailSender(EmailSenderCmd),
@@ -62,6 +65,13 @@ enum EmailSenderCmd {
         #[arg(long)]
         address: String,
     },
+}
+
+#[derive(Subcommand)]
+enum StoreCmd {
+    /// Create the store's tables if they are missing: the DynamoDB tables (for DynamoDB Local,
+    /// moto or `sam local`; in AWS the SAM template creates them) or the embedded schema.
+    Init,
 }
 
 #[derive(Subcommand)]
@@ -248,6 +258,19 @@ pub async fn run(a: AdminArgs) -> anyhow::Result<()> {
             json!({"id": rec.id, "key": secret, "name": rec.name, "scopes": rec.scopes, "account_id": account})
         }
         AdminCmd::EmailSender(cmd) => email_sender(store, cmd).await?,
+        AdminCmd::Store(StoreCmd::Init) => match &state.config.store {
+            hexaclaw_shared::config::StoreConfig::Dynamo { table_prefix } => {
+                hexaclaw_shared::store::dynamo::DynamoEngine::from_env(table_prefix)
+                    .await
+                    .create_tables()
+                    .await?;
+                json!({"store": "dynamodb", "table_prefix": table_prefix, "tables": "ready"})
+            }
+            // Opening the embedded store above already created its schema.
+            hexaclaw_shared::config::StoreConfig::Embedded { data_dir } => {
+                json!({"store": "embedded", "data_dir": data_dir, "tables": "ready"})
+            }
+        },
         AdminCmd::Maintenance(MaintenanceCmd::Run) => {
             let report = hexaclaw_shared::maintenance::run(&state, chrono::Utc::now()).await?;
             serde_json::to_value(report)?

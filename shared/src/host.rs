@@ -17,7 +17,19 @@ pub fn in_lambda() -> bool {
 /// Entry point of every function binary: logs, config, state, THIS group's router, runtime.
 /// Naming the router function (not a group string) lets the linker drop the other groups'
 /// code from each Lambda package.
+/// No vector backend is opened (see `run_with_vectors`).
 pub async fn run(router: fn(AppState) -> Router, streaming: bool) -> Result<(), BoxError> {
+    crate::telemetry::init(true);
+    let config = Config::load().await?;
+    let state = AppState::from_config_without_vectors(config).await?;
+    serve(crate::http::finish(router(state)), streaming).await
+}
+
+/// `run` for the one group that stores vectors: the state also opens the vector backend.
+pub async fn run_with_vectors(
+    router: fn(AppState) -> Router,
+    streaming: bool,
+) -> Result<(), BoxError> {
     crate::telemetry::init(true);
     let config = Config::load().await?;
     let state = AppState::from_config(config).await?;
@@ -132,7 +144,7 @@ async fn shutdown_signal() {
 pub async fn run_maintenance() -> Result<(), BoxError> {
     crate::telemetry::init(true);
     let config = Config::load().await?;
-    let state = AppState::from_config(config).await?;
+    let state = AppState::from_config_without_vectors(config).await?;
     if in_lambda() {
         lambda_http::lambda_runtime::run(lambda_http::service_fn(
             move |_ev: lambda_http::LambdaEvent<serde_json::Value>| {

@@ -55,7 +55,7 @@ impl AppState {
         }
     }
 
-    /// Open the configured store engine and build the state.
+    /// Open the configured store engine and vector backend and build the state.
     pub async fn from_config(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config.store).await?;
         let vectors = open_vectors(&config.vectors, &store).await?;
@@ -63,7 +63,20 @@ impl AppState {
         state.vectors = vectors;
         Ok(state)
     }
+
+    /// `from_config` without the vector backend, for functions that never touch vectors:
+    /// not naming `open_vectors` keeps the S3 Vectors client out of their binaries.
+    pub async fn from_config_without_vectors(config: Config) -> anyhow::Result<Self> {
+        let store = open_store(&config.store).await?;
+        Ok(Self::new(config, store))
+    }
 }
+
+/// Why a Lambda build refuses the embedded engines (they are a cargo feature the functions
+/// leave out to keep their packages small).
+#[cfg(not(feature = "embedded"))]
+const NO_EMBEDDED: &str = "this binary was built without the embedded store (cargo feature \
+    `embedded`); set HEXACLAW_STORE=dynamodb, or run `hexaclaw gateway run` locally";
 
 /// Open the vector backend a `VectorBackendConfig` names; S3 Vectors keeps its collection
 /// registry in `store`.
@@ -71,9 +84,14 @@ pub async fn open_vectors(
     cfg: &VectorBackendConfig,
     store: &StoreRef,
 ) -> anyhow::Result<Option<Arc<dyn crate::vectors::VectorBackend>>> {
-    use crate::vectors::{EmbeddedBackend, EmbeddedVectors, s3::S3VectorsEngine};
+    use crate::vectors::s3::S3VectorsEngine;
+    #[cfg(feature = "embedded")]
+    use crate::vectors::{EmbeddedBackend, EmbeddedVectors};
     Ok(match cfg {
         VectorBackendConfig::Disabled => None,
+        #[cfg(not(feature = "embedded"))]
+        VectorBackendConfig::Embedded { .. } => anyhow::bail!(NO_EMBEDDED),
+        #[cfg(feature = "embedded")]
         VectorBackendConfig::Embedded { data_dir } => {
             std::fs::create_dir_all(data_dir)?;
             let engine = EmbeddedVectors::open(data_dir.join("vectors.db"))
@@ -93,12 +111,15 @@ pub async fn open_vectors(
 /// Open the store engine a `StoreConfig` names.
 pub async fn open_store(cfg: &StoreConfig) -> anyhow::Result<StoreRef> {
     Ok(match cfg {
+        #[cfg(feature = "embedded")]
         StoreConfig::Embedded { data_dir } => {
             std::fs::create_dir_all(data_dir)?;
             Arc::new(crate::store::embedded::EmbeddedEngine::open(
                 &data_dir.join("hexaclaw.db"),
             )?)
         }
+        #[cfg(not(feature = "embedded"))]
+        StoreConfig::Embedded { .. } => anyhow::bail!(NO_EMBEDDED),
         StoreConfig::Dynamo { table_prefix } => {
             Arc::new(crate::store::dynamo::DynamoEngine::from_env(table_prefix).await)
         }

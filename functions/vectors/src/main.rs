@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), hexaclaw_shared::host::BoxError> {
-    hexaclaw_shared::host::run(hexaclaw_shared::http::vectors::router, false).await
+    hexaclaw_shared::host::run_with_vectors(hexaclaw_shared::http::vectors::router, false).await
 }

@@ -7,11 +7,13 @@
 //! better; euclid: distance, lower is better; ties by ascending id), `delete` returns how many
 //! points existed and were removed, and a collection that does not exist holds no points.
 
+#[cfg(feature = "embedded")]
+use crate::vectors::EmbeddedVectors;
 use crate::vectors::{
-    DeleteRequest, EmbeddedVectors, Namespace, QueryRequest, ScoredPoint, UpsertRequest,
-    VectorError,
+    DeleteRequest, Namespace, QueryRequest, ScoredPoint, UpsertRequest, VectorError,
 };
 use async_trait::async_trait;
+#[cfg(feature = "embedded")]
 use std::sync::Arc;
 
 /// Vector storage as the routes see it. Implementations isolate namespaces completely.
@@ -33,11 +35,13 @@ pub trait VectorBackend: Send + Sync {
 
 /// The embedded engine behind [`VectorBackend`]; its synchronous calls (SQLite writes, exact
 /// scans) run on the blocking pool so they never stall the async workers.
+#[cfg(feature = "embedded")]
 #[derive(Clone)]
 pub struct EmbeddedBackend {
     engine: Arc<EmbeddedVectors>,
 }
 
+#[cfg(feature = "embedded")]
 impl EmbeddedBackend {
     /// Wraps an opened engine.
     pub fn new(engine: Arc<EmbeddedVectors>) -> Self {
@@ -60,6 +64,7 @@ impl EmbeddedBackend {
     }
 }
 
+#[cfg(feature = "embedded")]
 #[async_trait]
 impl VectorBackend for EmbeddedBackend {
     async fn upsert(&self, ns: &Namespace, req: UpsertRequest) -> Result<usize, VectorError> {
@@ -82,7 +87,7 @@ impl VectorBackend for EmbeddedBackend {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "embedded"))]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -14,13 +14,17 @@
 //! whose message names the offending field; both map to HTTP 400.
 
 pub mod backend;
+#[cfg(feature = "embedded")]
 pub mod engine;
 pub mod filter;
 pub mod request;
 pub mod s3;
 pub mod s3_filter;
 
-pub use backend::{EmbeddedBackend, VectorBackend};
+#[cfg(feature = "embedded")]
+pub use backend::EmbeddedBackend;
+pub use backend::VectorBackend;
+#[cfg(feature = "embedded")]
 pub use engine::{CollectionInfo, EmbeddedVectors};
 pub use filter::Filter;
 pub use request::{DeleteRequest, DeleteSelector, QueryRequest, UpsertRequest};
@@ -74,6 +78,7 @@ impl VectorError {
     }
 }
 
+#[cfg(feature = "embedded")]
 impl From<rusqlite::Error> for VectorError {
     fn from(e: rusqlite::Error) -> Self {
         VectorError::Storage(e.to_string())

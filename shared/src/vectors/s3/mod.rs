@@ -32,6 +32,7 @@ mod prepare;
 pub mod registry;
 
 #[cfg(test)]
+#[cfg(feature = "embedded")]
 mod tests;
 
 use crate::store::StoreRef;
