@@ -45,6 +45,11 @@ pub struct EmbeddedEngine {
 
 /// How often the checkpoint thread copies the WAL into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// WAL size (frames) at which the checkpoint thread briefly holds writers to rewind it:
+/// 64 MB at the 1 KB page size (about two seconds of one connection's full-speed traffic).
+const WAL_REWIND_FRAMES: i64 = 16_384;
+/// Rewind at least this often while there is traffic, so a quiet gateway's WAL stays small.
+const WAL_REWIND_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 struct ReadPool {
     path: PathBuf,
@@ -90,9 +95,24 @@ impl EmbeddedEngine {
         let mut engine = Self::start(conn, Some(Arc::new(readers)))?;
         let (stop, stopped_rx) = std::sync::mpsc::channel();
         let file = path.to_path_buf();
+        // A weak handle: the thread must not keep the write connection open once the engine
+        // is gone (it then stops on the disconnected `stop` channel anyway).
+        let writer = Arc::downgrade(&engine.writer);
         std::thread::Builder::new()
             .name("hexaclaw-store-checkpoint".into())
-            .spawn(move || sql::checkpoint_loop(&file, CHECKPOINT_EVERY, stopped_rx))
+            .spawn(move || {
+                sql::checkpoint_loop(
+                    &file,
+                    CHECKPOINT_EVERY,
+                    WAL_REWIND_FRAMES,
+                    WAL_REWIND_EVERY,
+                    stopped_rx,
+                    || match writer.upgrade() {
+                        Some(w) => w.with_conn(sql::checkpoint),
+                        None => Ok((0, 0)),
+                    },
+                )
+            })
             .map_err(|e| StoreError::Backend(format!("cannot start store checkpointer: {e}")))?;
         engine._checkpointer = Some(stop);
         Ok(engine)

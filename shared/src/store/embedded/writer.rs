@@ -80,6 +80,11 @@ impl Writer {
         self.queue().is_empty()
     }
 
+    /// Run `f` on the write connection, waiting for any commit in progress.
+    pub(super) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.lock_conn())
+    }
+
     fn lock_conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
