@@ -43,20 +43,31 @@ const URL: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
 pub(crate) fn segments(text: &str) -> Vec<Segment> {
     let mut out = Vec::new();
     // One pass over maximal runs of base64 characters; all-hex runs are tried as hex too.
+    // A run worth decoding has at least `SHORTEST` base64 characters (two `=` may follow), so
+    // probing every `SHORTEST`th byte lands in each of them; ordinary words are mostly skipped.
+    const SHORTEST: usize = MIN_BASE64 - 2;
     let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if !is_base64_byte(b[i]) {
-            i += 1;
+    let mut probe = 0;
+    while probe < b.len() {
+        if !is_base64_byte(b[probe]) {
+            probe += SHORTEST;
             continue;
         }
-        let start = i;
+        let mut start = probe;
+        while start > 0 && is_base64_byte(b[start - 1]) {
+            start -= 1;
+        }
+        let mut i = probe;
         while i < b.len() && is_base64_byte(b[i]) {
             i += 1;
         }
+        probe = i + 1;
         let mut end = i;
         while end < b.len() && end - i < 2 && b[end] == b'=' {
             end += 1;
+        }
+        if end - start < MIN_BASE64.min(MIN_HEX) {
+            continue;
         }
         let run = &text[start..end];
         let all_hex = run.len() >= MIN_HEX && run.bytes().all(|c| c.is_ascii_hexdigit());
@@ -78,27 +89,32 @@ pub(crate) fn segments(text: &str) -> Vec<Segment> {
         }
     }
     let escaped = text.contains("\\x") || text.contains("0x");
+    let whole = [(0, text.len())];
+    let percent = percent_tokens(text);
     let others = [
-        (ESCAPED_HEX.as_ref().filter(|_| escaped), Encoding::Hex),
         (
-            PCT.as_ref().filter(|_| text.contains('%')),
-            Encoding::Percent,
+            ESCAPED_HEX.as_ref().filter(|_| escaped),
+            &whole[..],
+            Encoding::Hex,
         ),
+        (PCT.as_ref(), &percent[..], Encoding::Percent),
     ];
-    for (re, kind) in others {
+    for (re, ranges, kind) in others {
         let Some(re) = re else { continue };
-        for m in re.find_iter(text) {
-            let decoded = match kind {
-                Encoding::Percent => decode_percent(m.as_str()),
-                _ => decode_hex(m.as_str()),
-            };
-            if let Some(decoded) = decoded {
-                out.push(Segment {
-                    kind,
-                    start: m.start(),
-                    end: m.end(),
-                    decoded,
-                });
+        for &(from, to) in ranges {
+            for m in re.find_iter(&text[from..to]) {
+                let decoded = match kind {
+                    Encoding::Percent => decode_percent(m.as_str()),
+                    _ => decode_hex(m.as_str()),
+                };
+                if let Some(decoded) = decoded {
+                    out.push(Segment {
+                        kind,
+                        start: from + m.start(),
+                        end: from + m.end(),
+                        decoded,
+                    });
+                }
             }
         }
     }
@@ -106,8 +122,48 @@ pub(crate) fn segments(text: &str) -> Vec<Segment> {
     out
 }
 
+/// Stretches between ASCII whitespace that hold at least three `%XX` escapes. A percent run
+/// never crosses whitespace, so searching only these finds exactly the runs of the whole text.
+fn percent_tokens(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(k) = b[i..].iter().position(|&c| c == b'%') {
+        let p = i + k;
+        let start = b[i..p]
+            .iter()
+            .rposition(u8::is_ascii_whitespace)
+            .map_or(i, |w| i + w + 1);
+        let end = b[p..]
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .map_or(b.len(), |w| p + w);
+        let escapes = b[start..end]
+            .windows(3)
+            .filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+            .count();
+        if escapes >= 3 {
+            out.push((start, end));
+        }
+        i = end;
+    }
+    out
+}
+
+/// Base64 characters of either alphabet (standard `+/`, URL-safe `-_`), as a lookup table.
+static BASE64_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-');
+        c += 1;
+    }
+    t
+};
+
 fn is_base64_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-')
+    BASE64_BYTES[usize::from(c)]
 }
 
 fn decode_base64(s: &str) -> Option<String> {
@@ -197,6 +253,10 @@ fn readable(bytes: Vec<u8>) -> Option<String> {
 /// Runs of invisible Unicode tag characters, decoded to the ASCII they shadow.
 pub(crate) fn tag_runs(text: &str) -> Vec<Segment> {
     let mut out = Vec::new();
+    // Every tag character (U+E0000..U+E007F) is encoded with a leading 0xF3 byte.
+    if !text.as_bytes().contains(&0xF3) {
+        return out;
+    }
     let mut run: Option<(usize, String)> = None;
     let mut prev: Option<char> = None;
     let mut flag_sequence = false;

@@ -56,28 +56,63 @@ pub(crate) const RULES: usize = 6;
 /// Full scan (inputs): URLs, send requests, shell commands, collectors.
 pub(crate) fn scan(text: &str, out: &mut Vec<Finding>) {
     scan_urls(text, out);
+    let found = Found::in_text(text);
     let url = text.contains("://");
-    if url
-        || text.contains('@')
-        || TRIGGERS
-            .as_ref()
-            .is_some_and(|t| t.destination.is_match(text))
-    {
-        send_requests(text, url, out);
+    if url || text.contains('@') || !found.destinations.is_empty() {
+        send_requests(text, url, &found.destinations, out);
     }
-    if TRIGGERS
-        .as_ref()
-        .is_some_and(|t| t.shell.is_match(text) && (t.paths.is_match(text) || text.contains('$')))
-    {
+    if found.shell && (found.path || text.contains('$')) {
         shell(text, out);
     }
 }
 
-/// Case-insensitive literals that must occur before the costlier regexes run.
+/// What a trigger word announces.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// "webhook", "to me", "to us": a place to send data to.
+    Destination,
+    /// A command-line tool that can upload.
+    Shell,
+    /// A credential file or directory.
+    Path,
+}
+
+const TRIGGER_WORDS: [(&str, Trigger); 29] = [
+    ("webhook", Trigger::Destination),
+    ("to me", Trigger::Destination),
+    ("to us", Trigger::Destination),
+    ("curl", Trigger::Shell),
+    ("wget", Trigger::Shell),
+    ("scp", Trigger::Shell),
+    ("rsync", Trigger::Shell),
+    ("netcat", Trigger::Shell),
+    ("ncat", Trigger::Shell),
+    ("nc ", Trigger::Shell),
+    ("iwr", Trigger::Shell),
+    ("invoke-webrequest", Trigger::Shell),
+    (".ssh", Trigger::Path),
+    ("id_rsa", Trigger::Path),
+    ("id_ed25519", Trigger::Path),
+    ("id_ecdsa", Trigger::Path),
+    (".aws", Trigger::Path),
+    ("credentials", Trigger::Path),
+    (".env", Trigger::Path),
+    ("/etc/passwd", Trigger::Path),
+    ("/etc/shadow", Trigger::Path),
+    (".netrc", Trigger::Path),
+    (".npmrc", Trigger::Path),
+    (".pypirc", Trigger::Path),
+    (".git-credentials", Trigger::Path),
+    (".kube", Trigger::Path),
+    (".docker", Trigger::Path),
+    (".bash_history", Trigger::Path),
+    (".pgpass", Trigger::Path),
+];
+
+/// Case-insensitive literals that must occur before the costlier regexes run: the trigger
+/// words share one automaton, so a text is searched for all of them at once.
 struct Triggers {
-    destination: AhoCorasick,
-    shell: AhoCorasick,
-    paths: AhoCorasick,
+    words: AhoCorasick,
     img: AhoCorasick,
 }
 
@@ -88,41 +123,42 @@ static TRIGGERS: LazyLock<Option<Triggers>> = LazyLock::new(|| {
             .build(words)
             .ok()
     };
+    let words: Vec<&str> = TRIGGER_WORDS.iter().map(|(w, _)| *w).collect();
     Some(Triggers {
-        destination: ci(&["webhook", "to me", "to us"])?,
-        shell: ci(&[
-            "curl",
-            "wget",
-            "scp",
-            "rsync",
-            "netcat",
-            "ncat",
-            "nc ",
-            "iwr",
-            "invoke-webrequest",
-        ])?,
-        paths: ci(&[
-            ".ssh",
-            "id_rsa",
-            "id_ed25519",
-            "id_ecdsa",
-            ".aws",
-            "credentials",
-            ".env",
-            "/etc/passwd",
-            "/etc/shadow",
-            ".netrc",
-            ".npmrc",
-            ".pypirc",
-            ".git-credentials",
-            ".kube",
-            ".docker",
-            ".bash_history",
-            ".pgpass",
-        ])?,
+        words: ci(&words)?,
         img: ci(&["<img"])?,
     })
 });
+
+/// The trigger words of one text.
+struct Found {
+    /// Spans of the destination words. They cannot overlap one another, so the overlapping
+    /// search lists exactly the spans a left-to-right search would.
+    destinations: Vec<(usize, usize)>,
+    shell: bool,
+    path: bool,
+}
+
+impl Found {
+    fn in_text(text: &str) -> Found {
+        let mut found = Found {
+            destinations: Vec::new(),
+            shell: false,
+            path: false,
+        };
+        let Some(t) = TRIGGERS.as_ref() else {
+            return found;
+        };
+        for m in t.words.find_overlapping_iter(text) {
+            match TRIGGER_WORDS[m.pattern().as_usize()].1 {
+                Trigger::Destination => found.destinations.push((m.start(), m.end())),
+                Trigger::Shell => found.shell = true,
+                Trigger::Path => found.path = true,
+            }
+        }
+        found
+    }
+}
 
 fn push(
     out: &mut Vec<Finding>,
@@ -151,8 +187,8 @@ fn line_window(text: &str, at: usize, max: usize) -> &str {
     &text[from..at]
 }
 
-/// Where data could be sent: URLs, email addresses, "webhook", "to me"/"to us".
-fn destinations(text: &str, url: bool) -> Vec<(usize, usize, bool)> {
+/// Where data could be sent: URLs, email addresses, "webhook", "to me"/"to us" (`words`).
+fn destinations(text: &str, url: bool, words: &[(usize, usize)]) -> Vec<(usize, usize, bool)> {
     let b = text.as_bytes();
     let stop =
         |c: u8| c.is_ascii_whitespace() || matches!(c, b'<' | b'>' | b'"' | b'\'' | b')' | b']');
@@ -190,17 +226,15 @@ fn destinations(text: &str, url: bool) -> Vec<(usize, usize, bool)> {
             out.push((i - local, i + 1 + domain, false));
         }
     }
-    if let Some(t) = TRIGGERS.as_ref() {
-        for m in t.destination.find_iter(text) {
-            let to_me = m.end() - m.start() == 5;
-            out.push((m.start(), m.end(), to_me));
-        }
+    for &(start, end) in words {
+        let to_me = end - start == 5;
+        out.push((start, end, to_me));
     }
     out.sort_unstable();
     out
 }
 
-fn send_requests(text: &str, url: bool, out: &mut Vec<Finding>) {
+fn send_requests(text: &str, url: bool, words: &[(usize, usize)], out: &mut Vec<Finding>) {
     let c = &*C;
     let (Some(verb), Some(sens), Some(strong)) = (
         c.send_verb.as_ref(),
@@ -209,7 +243,7 @@ fn send_requests(text: &str, url: bool, out: &mut Vec<Finding>) {
     ) else {
         return;
     };
-    for (start, end, to_me) in destinations(text, url) {
+    for (start, end, to_me) in destinations(text, url, words) {
         let window = line_window(text, start, 250);
         let object = if to_me { strong } else { sens };
         if verb.is_match(window) && object.is_match(window) {

@@ -38,22 +38,38 @@ pub(crate) fn scan_urls(text: &str, out: &mut Vec<Finding>) {
             "exfiltration.markdown_link" => "](",
             _ => "<",
         };
+        let html = rule == "exfiltration.html_image";
         for (ws, we) in trigger_lines(text, trigger) {
-            for cap in re.captures_iter(&text[ws..we]) {
-                let (Some(all), Some(url)) = (cap.get(0), cap.get(1)) else {
-                    continue;
-                };
+            let window = &text[ws..we];
+            // Markdown URLs end their match, so the match alone locates them; the capture
+            // engine (slow on the 300-char bracket class) is needed only for HTML tags.
+            let hits: Vec<(&str, usize, usize)> = if html {
+                re.captures_iter(window)
+                    .filter_map(|cap| {
+                        let (all, url) = (cap.get(0)?, cap.get(1)?);
+                        Some((all.as_str(), url.start(), url.end()))
+                    })
+                    .collect()
+            } else {
+                re.find_iter(window)
+                    .filter_map(|m| {
+                        let at = markdown_url(m.as_str())?;
+                        Some((m.as_str(), m.start() + at, m.end()))
+                    })
+                    .collect()
+            };
+            for (all, url_start, url_end) in hits {
                 let url = Span {
-                    start: ws + url.start(),
-                    end: ws + url.end(),
-                    text: url.as_str(),
+                    start: ws + url_start,
+                    end: ws + url_end,
+                    text: &window[url_start..url_end],
                 };
                 let mut score = url_suspicion(url.text);
-                let tag = all.as_str().to_ascii_lowercase();
-                if rule == "exfiltration.html_image"
-                    && (tag.contains("width=\"1\"") || tag.contains("height=\"1\""))
-                {
-                    score += 1;
+                if html {
+                    let tag = all.to_ascii_lowercase();
+                    if tag.contains("width=\"1\"") || tag.contains("height=\"1\"") {
+                        score += 1;
+                    }
                 }
                 if score >= min {
                     let severity = match (rule, score) {
@@ -66,6 +82,18 @@ pub(crate) fn scan_urls(text: &str, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Where the URL starts in a markdown image or link match (`[text](<url` ending the match):
+/// after the first `](` (the bracket text holds no `]`; the match's first char is skipped as
+/// it may be the char before `[`), then whitespace and an optional `<`.
+fn markdown_url(m: &str) -> Option<usize> {
+    let first = m.chars().next()?.len_utf8();
+    let close = first + m[first..].find("](")? + 2;
+    let rest = &m[close..];
+    let trimmed = rest.trim_start_matches(char::is_whitespace);
+    let trimmed = trimmed.strip_prefix('<').unwrap_or(trimmed);
+    Some(m.len() - trimmed.len())
 }
 
 struct Span<'a> {
@@ -203,4 +231,40 @@ fn carries_identity(v: &str) -> bool {
     let prefixes = ["sk-", "sk_", "ghp_", "akia", "hx_live_", "xox", "eyj"];
     let lower = v.to_ascii_lowercase();
     lower.contains("%40") || v.contains('@') || prefixes.iter().any(|p| lower.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_url_agrees_with_the_capture_group() {
+        let samples = [
+            "![a](https://x.example/p.png?d=1)",
+            "x[a](  <https://e.example/p?q=1>) and ![b](http://z.example)",
+            "][t](https://a.example/c) é[t](https://a.example/d)",
+            "[[t](https://a.example/c) [x](\u{00A0}https://b.example)",
+            "[a]( https://a.example ) [b](https://b.example)[c](http://c.example)",
+        ];
+        let c = &*C;
+        let mut compared = 0;
+        for re in [c.md_image.as_ref(), c.md_link.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            for s in samples {
+                let by_capture: Vec<(usize, usize)> = re
+                    .captures_iter(s)
+                    .filter_map(|cap| cap.get(1).map(|m| (m.start(), m.end())))
+                    .collect();
+                let by_match: Vec<(usize, usize)> = re
+                    .find_iter(s)
+                    .filter_map(|m| Some((m.start() + markdown_url(m.as_str())?, m.end())))
+                    .collect();
+                assert_eq!(by_capture, by_match, "{s}");
+                compared += by_capture.len();
+            }
+        }
+        assert!(compared >= 10);
+    }
 }

@@ -20,6 +20,10 @@ pub(crate) struct Compiled {
     res: Vec<Entry>,
     anchors: Option<AhoCorasick>,
     anchor_count: usize,
+    /// Distinct gate groups, as literal indices into `anchors`.
+    groups: Vec<Vec<usize>>,
+    /// For each literal, the groups that contain it.
+    literal_groups: Vec<Vec<usize>>,
     /// Patterns that failed to compile (always zero; a unit test checks it).
     pub failed: usize,
 }
@@ -59,7 +63,8 @@ struct Entry {
     unicode: bool,
     /// `(?m)^` needs true line starts, so its windows begin at one.
     multiline: bool,
-    gate: Vec<Vec<usize>>,
+    /// Indices into `Compiled::groups`; every group needs a literal in the view.
+    gate: Vec<usize>,
 }
 
 impl Compiled {
@@ -72,50 +77,52 @@ impl Compiled {
     /// around the occurrences of its rarest gate group, so attack-dense text stays cheap too.
     fn find_all(&self, view: &str) -> Vec<(&'static Pat, usize, usize)> {
         let ascii = view.is_ascii();
-        let mut hits: Vec<Vec<usize>> = vec![Vec::new(); self.anchor_count];
-        if let Some(ac) = self.anchors.as_ref() {
-            for m in ac.find_overlapping_iter(view) {
-                hits[m.pattern().as_usize()].push(m.start());
+        let hits = Hits::new(self.anchors.as_ref(), view, self.anchor_count);
+        // Occurrences per gate group, from the literals that occur at all (few in short views).
+        let mut group_hits = vec![0usize; self.groups.len()];
+        for (lit, groups) in self.literal_groups.iter().enumerate() {
+            let n = hits.of(lit).len();
+            if n > 0 {
+                for &g in groups {
+                    group_hits[g] += n;
+                }
             }
         }
+        // Many patterns share gate groups: each group's sorted positions are built once per view.
+        let mut sorted: Vec<Option<Vec<usize>>> = vec![None; self.groups.len()];
         let mut out = Vec::new();
-        'entries: for e in &self.res {
+        for e in &self.res {
             if ascii && e.unicode {
                 continue;
             }
-            let mut rarest: Option<(usize, &Vec<usize>)> = None;
-            for (gi, g) in e.gate.iter().enumerate() {
-                let n: usize = g.iter().map(|&i| hits[i].len()).sum();
-                if n == 0 {
-                    continue 'entries;
-                }
-                if rarest.is_none_or(|(best, _)| n < best) {
-                    rarest = Some((n, &e.gate[gi]));
-                }
+            if e.gate.iter().any(|&g| group_hits[g] == 0) {
+                continue;
             }
-            let windows = match rarest {
-                Some((_, group)) => {
-                    // Keep only anchor positions near which every other gate group also occurs.
-                    let others: Vec<Vec<usize>> = e
-                        .gate
-                        .iter()
-                        .filter(|g| !std::ptr::eq(*g, group))
-                        .map(|g| {
-                            let mut v: Vec<usize> =
-                                g.iter().flat_map(|&i| hits[i].iter().copied()).collect();
+            // The rarest group (the first of equals) places the windows.
+            let rare = (0..e.gate.len()).min_by_key(|&gi| group_hits[e.gate[gi]]);
+            let windows = match rare {
+                Some(rare) => {
+                    for &g in &e.gate {
+                        sorted[g].get_or_insert_with(|| {
+                            let mut v: Vec<usize> = self.groups[g]
+                                .iter()
+                                .flat_map(|&lit| hits.of(lit).iter().copied())
+                                .collect();
                             v.sort_unstable();
                             v
-                        })
-                        .collect();
-                    let positions: Vec<usize> = group
+                        });
+                    }
+                    let group = |gi: usize| sorted[e.gate[gi]].as_deref().unwrap_or_default();
+                    // Keep only anchor positions near which every other gate group also occurs.
+                    let positions: Vec<usize> = group(rare)
                         .iter()
-                        .flat_map(|&i| hits[i].iter().copied())
-                        .filter(|&p| others.iter().all(|o| near(o, p)))
+                        .copied()
+                        .filter(|&p| (0..e.gate.len()).all(|gi| gi == rare || near(group(gi), p)))
                         .collect();
                     if positions.is_empty() {
                         continue;
                     }
-                    windows(view, positions, e.multiline)
+                    windows(view, &positions, e.multiline)
                 }
                 None => vec![(0, view.len())],
             };
@@ -124,6 +131,41 @@ impl Compiled {
             }
         }
         out
+    }
+}
+
+/// Start offsets of every gate literal in a view, grouped by literal (one allocation).
+struct Hits {
+    /// `pos[bounds[lit]..bounds[lit + 1]]` are the starts of literal `lit`, ascending.
+    bounds: Vec<usize>,
+    pos: Vec<usize>,
+}
+
+impl Hits {
+    fn new(ac: Option<&AhoCorasick>, view: &str, literals: usize) -> Hits {
+        let found: Vec<(usize, usize)> = ac.map_or_else(Vec::new, |ac| {
+            ac.find_overlapping_iter(view)
+                .map(|m| (m.pattern().as_usize(), m.start()))
+                .collect()
+        });
+        let mut bounds = vec![0usize; literals + 1];
+        for &(lit, _) in &found {
+            bounds[lit + 1] += 1;
+        }
+        for i in 1..bounds.len() {
+            bounds[i] += bounds[i - 1];
+        }
+        let mut next = bounds.clone();
+        let mut pos = vec![0usize; found.len()];
+        for (lit, start) in found {
+            pos[next[lit]] = start;
+            next[lit] += 1;
+        }
+        Hits { bounds, pos }
+    }
+
+    fn of(&self, lit: usize) -> &[usize] {
+        &self.pos[self.bounds[lit]..self.bounds[lit + 1]]
     }
 }
 
@@ -138,11 +180,10 @@ const RADIUS: usize = 120;
 
 /// Merged byte ranges around `positions`, widened to whitespace so word boundaries stay true
 /// (and, for `(?m)^` patterns, to line starts so `^` stays true).
-fn windows(view: &str, mut positions: Vec<usize>, line_start: bool) -> Vec<(usize, usize)> {
-    positions.sort_unstable();
+fn windows(view: &str, positions: &[usize], line_start: bool) -> Vec<(usize, usize)> {
     let b = view.as_bytes();
     let mut out: Vec<(usize, usize)> = Vec::new();
-    for p in positions {
+    for &p in positions {
         let mut s = p.saturating_sub(RADIUS);
         while !view.is_char_boundary(s) {
             s -= 1;
@@ -180,6 +221,7 @@ fn ascii_classes(re: &str) -> String {
 fn compile(groups: &[&'static [Pat]]) -> Compiled {
     let mut res = Vec::new();
     let mut anchors: Vec<&'static str> = Vec::new();
+    let mut gate_groups: Vec<Vec<usize>> = Vec::new();
     let mut failed = 0;
     for p in groups.iter().flat_map(|g| g.iter()) {
         let unicode = !p.re.is_ascii();
@@ -192,7 +234,7 @@ fn compile(groups: &[&'static [Pat]]) -> Compiled {
             .gate
             .iter()
             .map(|group| {
-                group
+                let literals: Vec<usize> = group
                     .iter()
                     .map(|a| match anchors.iter().position(|x| x == a) {
                         Some(i) => i,
@@ -201,7 +243,14 @@ fn compile(groups: &[&'static [Pat]]) -> Compiled {
                             anchors.len() - 1
                         }
                     })
-                    .collect()
+                    .collect();
+                match gate_groups.iter().position(|g| *g == literals) {
+                    Some(i) => i,
+                    None => {
+                        gate_groups.push(literals);
+                        gate_groups.len() - 1
+                    }
+                }
             })
             .collect();
         let matcher = if unicode {
@@ -224,6 +273,12 @@ fn compile(groups: &[&'static [Pat]]) -> Compiled {
         }
     }
     let anchor_count = anchors.len();
+    let mut literal_groups = vec![Vec::new(); anchor_count];
+    for (g, literals) in gate_groups.iter().enumerate() {
+        for &lit in literals {
+            literal_groups[lit].push(g);
+        }
+    }
     // A full DFA: a few hundred short literals fit easily and scan several times faster than the NFA.
     let anchors = AhoCorasick::builder()
         .kind(Some(AhoCorasickKind::DFA))
@@ -236,6 +291,8 @@ fn compile(groups: &[&'static [Pat]]) -> Compiled {
         res,
         anchors,
         anchor_count,
+        groups: gate_groups,
+        literal_groups,
         failed,
     }
 }

@@ -47,8 +47,13 @@ impl Normalized {
                     .iter()
                     .position(|b| !b.is_ascii())
                     .map_or(bytes.len(), |n| i + n);
-                fold.extend(bytes[i..run].iter().map(u8::to_ascii_lowercase));
-                fold_map.extend((i..run).map(to_u32));
+                let from = fold.len();
+                fold.extend_from_slice(&bytes[i..run]);
+                fold[from..].make_ascii_lowercase();
+                match (u32::try_from(i), u32::try_from(run)) {
+                    (Ok(a), Ok(b)) => fold_map.extend(a..b),
+                    _ => fold_map.extend((i..run).map(to_u32)),
+                }
                 i = run;
                 continue;
             }
@@ -101,11 +106,9 @@ impl Normalized {
         }
         let canon = leet(&fold, &fold_map, &mut events);
         let (squeezed, squeezed_map) = squeeze(&canon, &fold_map);
-        let rot13 = if squeezed.is_ascii() {
-            String::from_utf8(squeezed.bytes().map(rot13_byte).collect()).unwrap_or_default()
-        } else {
-            squeezed.chars().map(rot13_char).collect()
-        };
+        // ROT13 moves ASCII letters only, so a byte map keeps non-ASCII chars intact.
+        let rot13 =
+            String::from_utf8(squeezed.bytes().map(rot13_byte).collect()).unwrap_or_default();
         Normalized {
             fold,
             canon,
@@ -161,6 +164,11 @@ pub(crate) fn is_invisible(c: char) -> bool {
 /// Folds one non-ASCII char; the flag says whether a look-alike trick was undone.
 fn fold_char(c: char, mixed: impl FnOnce() -> bool) -> (Folded, bool) {
     let u = c as u32;
+    // Kana, CJK ideographs and Hangul have no case and nothing to fold (a unit test checks
+    // every one against the general path): skip the case-mapping table lookups.
+    if is_uncased_cjk(u) {
+        return (Folded::One(c), false);
+    }
     if (0xFF01..=0xFF5E).contains(&u) {
         let a = char::from_u32(u - 0xFEE0).map_or(c, |a| a.to_ascii_lowercase());
         return (Folded::One(a), true);
@@ -193,6 +201,10 @@ fn fold_char(c: char, mixed: impl FnOnce() -> bool) -> (Folded, bool) {
         return (Folded::One(lower), false);
     }
     (fold_latin(lower), false)
+}
+
+fn is_uncased_cjk(u: u32) -> bool {
+    (0x3040..=0x9FFF).contains(&u) || (0xAC00..=0xD7A3).contains(&u)
 }
 
 fn fold_latin(c: char) -> Folded {
@@ -307,21 +319,30 @@ fn word_is_mixed(text: &str, i: usize, cache: &mut Option<(usize, usize, bool)>)
     mixed
 }
 
+/// The letter each leetspeak digit or symbol imitates (0 for every other byte).
+static LEET: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'0' as usize] = b'o';
+    t[b'1' as usize] = b'i';
+    t[b'3' as usize] = b'e';
+    t[b'4' as usize] = b'a';
+    t[b'@' as usize] = b'a';
+    t[b'5' as usize] = b's';
+    t[b'$' as usize] = b's';
+    t[b'7' as usize] = b't';
+    t
+};
+
 /// Reads digits and symbols next to letters as the letters they imitate (same byte length).
 fn leet(fold: &str, map: &[u32], events: &mut Vec<u32>) -> String {
     let b = fold.as_bytes();
     let mut out = b.to_vec();
     let mut added = false;
     for i in 0..b.len() {
-        let to = match b[i] {
-            b'0' => b'o',
-            b'1' => b'i',
-            b'3' => b'e',
-            b'4' | b'@' => b'a',
-            b'5' | b'$' => b's',
-            b'7' => b't',
-            _ => continue,
-        };
+        let to = LEET[usize::from(b[i])];
+        if to == 0 {
+            continue;
+        }
         let near_letter = (i > 0 && b[i - 1].is_ascii_alphabetic())
             || b.get(i + 1).is_some_and(u8::is_ascii_alphabetic);
         if near_letter {
@@ -338,40 +359,38 @@ fn leet(fold: &str, map: &[u32], events: &mut Vec<u32>) -> String {
 }
 
 fn squeeze(canon: &str, map: &[u32]) -> (String, Vec<u32>) {
-    let mut s = String::with_capacity(canon.len());
-    let mut m = Vec::with_capacity(canon.len());
-    if canon.is_ascii() {
-        let mut bytes = Vec::with_capacity(canon.len());
-        for (i, b) in canon.bytes().enumerate() {
-            if b.is_ascii_alphanumeric() {
-                bytes.push(b);
+    let b = canon.as_bytes();
+    let mut s = Vec::with_capacity(b.len());
+    let mut m = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii() {
+            if b[i].is_ascii_alphanumeric() {
+                s.push(b[i]);
                 m.push(map[i]);
             }
+            i += 1;
+            continue;
         }
-        // Only ASCII bytes were kept.
-        return (String::from_utf8(bytes).unwrap_or_default(), m);
-    }
-    for (i, c) in canon.char_indices() {
-        if c.is_ascii_alphanumeric() || (!c.is_ascii() && c.is_alphanumeric()) {
-            s.push(c);
-            m.resize(s.len(), map[i]);
+        // Only whole chars are stepped over, so `i` is always a char boundary here.
+        let Some(c) = canon[i..].chars().next() else {
+            break;
+        };
+        let width = c.len_utf8();
+        if c.is_alphanumeric() {
+            s.extend_from_slice(&b[i..i + width]);
+            m.extend(std::iter::repeat_n(map[i], width));
         }
+        i += width;
     }
-    (s, m)
+    // Whole chars were copied, so this cannot fail.
+    (String::from_utf8(s).unwrap_or_default(), m)
 }
 
 fn rot13_byte(c: u8) -> u8 {
     match c {
         b'a'..=b'm' | b'A'..=b'M' => c + 13,
         b'n'..=b'z' | b'N'..=b'Z' => c - 13,
-        _ => c,
-    }
-}
-
-fn rot13_char(c: char) -> char {
-    match c {
-        'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
-        'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
         _ => c,
     }
 }
@@ -405,6 +424,24 @@ mod tests {
             Normalized::new("1gn0r3 4ll in 2024").canon,
             "ignore all in 2024"
         );
+    }
+
+    #[test]
+    fn uncased_cjk_shortcut_matches_the_general_fold() {
+        let general = |c: char| {
+            let lower = c.to_lowercase().next().unwrap_or(c);
+            let flagged = small_capital(c).is_some() || confusable(lower).is_some();
+            let folded = match fold_latin(lower) {
+                Folded::One(a) => a == c,
+                Folded::Two(..) => false,
+            };
+            !flagged && folded && c.to_lowercase().count() == 1
+        };
+        for u in (0x3040..=0x9FFF).chain(0xAC00..=0xD7A3) {
+            if let Some(c) = char::from_u32(u) {
+                assert!(is_uncased_cjk(u) && general(c), "U+{u:04X}");
+            }
+        }
     }
 
     #[test]

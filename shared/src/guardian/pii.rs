@@ -56,7 +56,7 @@ pub(crate) fn scan(text: &str, out: &mut Vec<Finding>) {
             labeled(text, out);
         }
         let colons = text.bytes().filter(|&b| b == b':').count();
-        if colons >= 5 || text.contains("::") {
+        if (colons >= 5 || text.contains("::")) && hex_group_between_colons(text) {
             ipv6(text, out);
         }
     }
@@ -238,6 +238,22 @@ fn labeled(text: &str, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Whether two colons have at most four hex digits between them, which every IPv6 match
+/// needs; it spares the regex on prose and code with colons but no addresses.
+fn hex_group_between_colons(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b':' && {
+            let digits = b[i + 1..]
+                .iter()
+                .take(5)
+                .take_while(|d| d.is_ascii_hexdigit())
+                .count();
+            digits <= 4 && b.get(i + 1 + digits) == Some(&b':')
+        }
+    })
 }
 
 fn ipv6(text: &str, out: &mut Vec<Finding>) {

@@ -1,16 +1,37 @@
-//! Numeric runs: payment cards (Luhn + network), dashed SSNs, IPv4 addresses and phone numbers, classified from one regex pass.
+//! Numeric runs: payment cards (Luhn + network), dashed SSNs, IPv4 addresses and phone numbers, classified from one pass over the digit runs.
 
 use super::push;
 use crate::guardian::checksums::{self, SAMPLE_SSNS, TEST_CARDS};
 use crate::guardian::excerpt;
 use crate::guardian::types::Finding;
-use regex::Regex;
 use std::net::Ipv4Addr;
-use std::sync::LazyLock;
 
-/// Digits with single separators between them (space, dot, dash, parentheses).
-static NUMERIC: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"[+(]?[0-9][0-9 ().-]*").ok());
+/// Spans of `[+(]?[0-9][0-9 ().-]*` (digits with spaces, dots, dashes and parentheses between
+/// them), leftmost first and non-overlapping like a regex search, found with a byte loop
+/// because digit-dense text made the regex restart on every digit.
+fn numeric_runs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < b.len() {
+            let c = b[at];
+            let lead = matches!(c, b'+' | b'(') && b.get(at + 1).is_some_and(u8::is_ascii_digit);
+            if !lead && !c.is_ascii_digit() {
+                at += 1;
+                continue;
+            }
+            let start = at;
+            let mut end = if lead { at + 2 } else { at + 1 };
+            while end < b.len() && matches!(b[end], b'0'..=b'9' | b' ' | b'(' | b')' | b'.' | b'-')
+            {
+                end += 1;
+            }
+            at = end;
+            return Some((start, end));
+        }
+        None
+    })
+}
 
 /// A run of digits with single separators, split into digit groups.
 struct Run<'a> {
@@ -36,15 +57,14 @@ impl Run<'_> {
 
 /// Cards, dashed SSNs, IPv4 addresses and phone numbers, from one pass over numeric runs.
 pub(super) fn scan(text: &str, out: &mut Vec<Finding>) {
-    let Some(re) = NUMERIC.as_ref() else { return };
-    for m in re.find_iter(text) {
-        let b = text.as_bytes();
+    let b = text.as_bytes();
+    for (start, end) in numeric_runs(text) {
         let mut groups = Vec::new();
-        let mut i = m.start();
-        while i < m.end() {
+        let mut i = start;
+        while i < end {
             if b[i].is_ascii_digit() {
                 let s = i;
-                while i < m.end() && b[i].is_ascii_digit() {
+                while i < end && b[i].is_ascii_digit() {
                     i += 1;
                 }
                 groups.push((s, i));
@@ -53,11 +73,11 @@ pub(super) fn scan(text: &str, out: &mut Vec<Finding>) {
             }
         }
         let run = Run { text, groups };
-        let plus = b[m.start()] == b'+';
-        let before = text[..m.start()].chars().next_back();
+        let plus = b[start] == b'+';
+        let before = text[..start].chars().next_back();
         let glued = before.is_some_and(|c| c.is_alphanumeric() || c == '_');
         if !glued || plus {
-            classify(&run, plus, m.start(), out);
+            classify(&run, plus, start, out);
         }
     }
 }

@@ -11,6 +11,9 @@ struct KeyRule {
     id: &'static str,
     re: &'static str,
     keep: usize,
+    /// Group 1 is the whole regex (apart from `\b`), so the match is the secret and the
+    /// capture search is skipped.
+    whole: bool,
     /// Literals (case-insensitive) of which one must occur for the rule to run.
     anchors: &'static [&'static str],
 }
@@ -21,72 +24,84 @@ static KEY_RULES: &[KeyRule] = &[
         id: "secrets.aws_access_key_id",
         re: r"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\b",
         keep: 4,
+        whole: true,
         anchors: &["akia", "asia", "abia", "acca"],
     },
     KeyRule {
         id: "secrets.aws_secret_access_key",
         re: r#"(?i)\baws_?(?:secret_?access_?key|secret_?key|secret)["']?\s*(?::=|=>|[:=])\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+]|$)"#,
         keep: 0,
+        whole: false,
         anchors: &["aws"],
     },
     KeyRule {
         id: "secrets.anthropic_api_key",
         re: r"\b(sk-ant-[a-z0-9]{2,10}-[A-Za-z0-9_-]{32,})",
         keep: 7,
+        whole: true,
         anchors: &["sk-ant-"],
     },
     KeyRule {
         id: "secrets.openai_api_key",
         re: r"\b(sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{40,64}))",
         keep: 8,
+        whole: true,
         anchors: &["sk-"],
     },
     KeyRule {
         id: "secrets.github_token",
         re: r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b",
         keep: 4,
+        whole: true,
         anchors: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
     },
     KeyRule {
         id: "secrets.slack_token",
         re: r"\b(xox[baprse]-[0-9]{6,}-[A-Za-z0-9-]{8,})",
         keep: 5,
+        whole: true,
         anchors: &["xox"],
     },
     KeyRule {
         id: "secrets.slack_webhook",
         re: r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,})",
         keep: 24,
+        whole: true,
         anchors: &["hooks.slack.com"],
     },
     KeyRule {
         id: "secrets.stripe_live_key",
         re: r"\b((?:sk|rk)_live_[A-Za-z0-9]{20,})",
         keep: 8,
+        whole: true,
         anchors: &["_live_"],
     },
     KeyRule {
         id: "secrets.google_api_key",
         re: r"\b(AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)",
         keep: 4,
+        whole: false,
         anchors: &["aiza"],
     },
     KeyRule {
         id: "secrets.hexaclaw_api_key",
         re: r"\b(hx_live_[A-Za-z0-9]{40})\b",
         keep: 8,
+        whole: true,
         anchors: &["hx_live_"],
     },
     KeyRule {
         id: "secrets.jwt",
         re: r"\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})",
         keep: 3,
+        whole: true,
         anchors: &["eyj"],
     },
     KeyRule {
         id: "secrets.connection_string_password",
         re: r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s/:@]{0,64}:([^\s/]{6,128})@[^\s/@]+(?:[:/]|$|\s)",
         keep: 0,
+        whole: false,
         anchors: &["://"],
     },
 ];
@@ -171,11 +186,18 @@ pub(crate) fn scan(text: &str, out: &mut Vec<Finding>) {
         }
         // The DFA finds matches fast; the capture engine then runs on the match alone.
         for whole in re.find_iter(text) {
-            let Some(m) = re.captures(whole.as_str()).and_then(|cap| cap.get(1)) else {
-                continue;
+            let (start, end, v) = if rule.whole {
+                (whole.start(), whole.end(), whole.as_str())
+            } else {
+                let Some(m) = re.captures(whole.as_str()).and_then(|cap| cap.get(1)) else {
+                    continue;
+                };
+                (
+                    whole.start() + m.start(),
+                    whole.start() + m.end(),
+                    m.as_str(),
+                )
             };
-            let (start, end) = (whole.start() + m.start(), whole.start() + m.end());
-            let v = m.as_str();
             if placeholder(v) || !valid(rule.id, v) {
                 continue;
             }

@@ -127,3 +127,35 @@ fn entropy_and_placeholder_helpers() {
     assert!(placeholder("xxxxxxxxxxxxxxxx"));
     assert!(!placeholder("Ab3De5Fg7Hj9Kl1M"));
 }
+
+#[test]
+fn whole_match_rules_capture_everything() {
+    // A rule marked `whole` must be one capture group spanning the regex (apart from `\b`),
+    // and its secret must come out identical to the capture search on the match.
+    for r in KEY_RULES.iter().filter(|r| r.whole) {
+        let inner = r.re.strip_prefix(r"\b").unwrap_or(r.re);
+        let inner = inner.strip_suffix(r"\b").unwrap_or(inner);
+        assert!(
+            inner.starts_with('(') && !inner.starts_with("(?") && inner.ends_with(')'),
+            "{}",
+            r.id
+        );
+        let mut depth = 0i32;
+        let mut escaped = false;
+        let mut class = false;
+        for (i, c) in inner.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '[' => class = true,
+                ']' => class = false,
+                '(' if !class => depth += 1,
+                ')' if !class => {
+                    depth -= 1;
+                    assert!(depth > 0 || i == inner.len() - 1, "{}", r.id);
+                }
+                _ => {}
+            }
+        }
+    }
+}
