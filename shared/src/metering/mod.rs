@@ -210,43 +210,47 @@ pub async fn void(store: &StoreRef, hold: &Hold) -> Result<SettleOutcome, ApiErr
 }
 
 /// Void every hold whose deadline passed (the maintenance function). Returns how many.
+/// The shards are swept concurrently (one query round trip each, not eight in a row).
 pub async fn sweep_expired_holds(store: &StoreRef, now: i64) -> Result<usize, ApiError> {
+    let per_shard = (0..HELD_SHARDS).map(|shard| sweep_shard(store, shard, now));
+    let counts = futures_util::future::join_all(per_shard).await;
+    counts.into_iter().sum()
+}
+
+async fn sweep_shard(store: &StoreRef, shard: u32, now: i64) -> Result<usize, ApiError> {
     let mut n = 0;
-    for shard in 0..HELD_SHARDS {
-        let mut cursor = None;
-        loop {
-            let page = store
-                .query(
-                    Query::new(Table::Holds, format!("HELD#{shard}"))
-                        .gsi1()
-                        .between("0", format!("{now:012}#~"))
-                        .limit(200)
-                        .cursor(cursor),
-                )
-                .await?;
-            for item in &page.items {
-                let (Some(id), Some(acct), Some(amount)) =
-                    (item.s("hold_id"), item.s("account_id"), item.n("amount"))
-                else {
-                    continue;
-                };
-                let h = Hold {
-                    id: id.to_owned(),
-                    account_id: acct.to_owned(),
-                    amount: MicroCredits(amount),
-                };
-                if void(store, &h).await? == SettleOutcome::Charged(MicroCredits::ZERO) {
-                    tracing::info!(hold = %h.id, "voided expired hold");
-                    n += 1;
-                }
-            }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
+    let mut cursor = None;
+    loop {
+        let page = store
+            .query(
+                Query::new(Table::Holds, format!("HELD#{shard}"))
+                    .gsi1()
+                    .between("0", format!("{now:012}#~"))
+                    .limit(200)
+                    .cursor(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            let (Some(id), Some(acct), Some(amount)) =
+                (item.s("hold_id"), item.s("account_id"), item.n("amount"))
+            else {
+                continue;
+            };
+            let h = Hold {
+                id: id.to_owned(),
+                account_id: acct.to_owned(),
+                amount: MicroCredits(amount),
+            };
+            if void(store, &h).await? == SettleOutcome::Charged(MicroCredits::ZERO) {
+                tracing::info!(hold = %h.id, "voided expired hold");
+                n += 1;
             }
         }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(n),
+        }
     }
-    Ok(n)
 }
 
 /// A hold's current state (`HELD`, `SETTLED`, `VOIDED`) and charged amount.
