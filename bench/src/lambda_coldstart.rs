@@ -77,8 +77,8 @@ async fn main() {
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/coldstart")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "probe")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(logs())
+        .stderr(logs())
         .kill_on_drop(true)
         .spawn()
     {
@@ -218,4 +218,14 @@ fn status_code(body: &[u8]) -> Option<u16> {
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
+}
+
+/// The function's own output: discarded, or passed through to stderr when
+/// `HEXACLAW_COLDSTART_LOGS=1` (to see where a slow first event spends its time).
+fn logs() -> std::process::Stdio {
+    if std::env::var_os("HEXACLAW_COLDSTART_LOGS").is_some_and(|v| v == "1") {
+        std::process::Stdio::from(std::io::stderr())
+    } else {
+        std::process::Stdio::null()
+    }
 }

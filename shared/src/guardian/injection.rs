@@ -9,7 +9,7 @@ use super::patterns_intl::INTL;
 use super::types::{Category, Finding, Severity};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::Regex;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// A compiled group of patterns. Latin-script patterns run with ASCII word classes (the views
 /// are lowercase and diacritic-free, and Unicode `\w`/`\b` make the automata large and slow);
@@ -24,8 +24,8 @@ pub(crate) struct Compiled {
     groups: Vec<Vec<usize>>,
     /// For each literal, the groups that contain it.
     literal_groups: Vec<Vec<usize>>,
-    /// Patterns that failed to compile (always zero; a unit test checks it).
-    pub failed: usize,
+    /// Whether the gate automaton failed to build (never; a unit test checks it).
+    anchors_failed: bool,
 }
 
 /// Latin-script patterns compile to byte automata (one byte class per `[^…]`, far smaller
@@ -58,7 +58,10 @@ impl Matcher {
 }
 
 struct Entry {
-    re: Matcher,
+    /// Compiled on first use: a cold process (a Lambda's first request) compiles only the
+    /// patterns its text gets past the gates to, not all of them (~35 ms up front).
+    re: OnceLock<Option<Matcher>>,
+    source: String,
     pat: &'static Pat,
     unicode: bool,
     /// `(?m)^` needs true line starts, so its windows begin at one.
@@ -68,9 +71,16 @@ struct Entry {
 }
 
 impl Compiled {
-    /// Number of compiled patterns.
+    /// Number of patterns.
     pub fn pattern_count(&self) -> usize {
         self.res.len()
+    }
+
+    /// Patterns (and the gate automaton) that fail to compile: always zero, checked by a unit
+    /// test. Compiles every pattern not compiled yet.
+    pub fn failed(&self) -> usize {
+        let bad = self.res.iter().filter(|e| e.matcher().is_none()).count();
+        bad + usize::from(self.anchors_failed)
     }
 
     /// Every match in `view` as (pattern, start, end). A gated pattern runs only on windows
@@ -126,11 +136,30 @@ impl Compiled {
                 }
                 None => vec![(0, view.len())],
             };
+            let Some(re) = e.matcher() else { continue };
             for (ws, we) in windows {
-                e.re.push_matches(&view[ws..we], e.pat, ws, &mut out);
+                re.push_matches(&view[ws..we], e.pat, ws, &mut out);
             }
         }
         out
+    }
+}
+
+impl Entry {
+    fn matcher(&self) -> Option<&Matcher> {
+        self.re
+            .get_or_init(|| {
+                if self.unicode {
+                    Regex::new(&self.source).map(Matcher::Unicode).ok()
+                } else {
+                    regex::bytes::RegexBuilder::new(&self.source)
+                        .unicode(false)
+                        .build()
+                        .map(Matcher::Bytes)
+                        .ok()
+                }
+            })
+            .as_ref()
     }
 }
 
@@ -222,7 +251,6 @@ fn compile(groups: &[&'static [Pat]]) -> Compiled {
     let mut res = Vec::new();
     let mut anchors: Vec<&'static str> = Vec::new();
     let mut gate_groups: Vec<Vec<usize>> = Vec::new();
-    let mut failed = 0;
     for p in groups.iter().flat_map(|g| g.iter()) {
         let unicode = !p.re.is_ascii();
         let source = if unicode {
@@ -253,24 +281,14 @@ fn compile(groups: &[&'static [Pat]]) -> Compiled {
                 }
             })
             .collect();
-        let matcher = if unicode {
-            Regex::new(&source).map(Matcher::Unicode)
-        } else {
-            regex::bytes::RegexBuilder::new(&source)
-                .unicode(false)
-                .build()
-                .map(Matcher::Bytes)
-        };
-        match matcher {
-            Ok(re) => res.push(Entry {
-                re,
-                pat: p,
-                unicode,
-                multiline: p.re.contains("(?m)"),
-                gate,
-            }),
-            Err(_) => failed += 1,
-        }
+        res.push(Entry {
+            re: OnceLock::new(),
+            source,
+            pat: p,
+            unicode,
+            multiline: p.re.contains("(?m)"),
+            gate,
+        });
     }
     let anchor_count = anchors.len();
     let mut literal_groups = vec![Vec::new(); anchor_count];
@@ -284,16 +302,13 @@ fn compile(groups: &[&'static [Pat]]) -> Compiled {
         .kind(Some(AhoCorasickKind::DFA))
         .build(&anchors)
         .ok();
-    if anchors.is_none() {
-        failed += 1;
-    }
     Compiled {
         res,
+        anchors_failed: anchors.is_none(),
         anchors,
         anchor_count,
         groups: gate_groups,
         literal_groups,
-        failed,
     }
 }
 

@@ -179,7 +179,7 @@ impl Guardian {
             "scanners": [
                 {"name": "injection", "directions": ["input"], "rules": rules::count(Category::Injection),
                  "patterns": injection::CANON.pattern_count() + injection::SQUEEZED.pattern_count(),
-                 "pattern_errors": injection::CANON.failed + injection::SQUEEZED.failed,
+                 "pattern_errors": injection::CANON.failed() + injection::SQUEEZED.failed(),
                  "languages": patterns_intl::LANGUAGES,
                  "decoders": ["base64", "hex", "percent", "rot13", "unicode_tags"],
                  "normalisation": ["case", "diacritics", "zero_width", "homoglyphs", "fullwidth", "math_alphanumerics", "leetspeak", "spacing"]},

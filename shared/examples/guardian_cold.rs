@@ -1,0 +1,23 @@
+//! Cold-start cost of Guardian: the first scan of a short prompt in a fresh process (what a
+//! Lambda's first Max-plan request pays), then a second, warm one. Run with `--release`.
+use hexaclaw_shared::guardian::{Guardian, GuardianConfig};
+use std::time::Instant;
+
+fn main() {
+    let t = Instant::now();
+    let g = Guardian::new(GuardianConfig::default()).expect("default config is valid");
+    let built = t.elapsed();
+    let t = Instant::now();
+    let first = g.scan_input("Hello! Summarise this article about solar panels for me.");
+    let cold = t.elapsed();
+    let t = Instant::now();
+    let _ = g.scan_input("Hello! Summarise this article about wind turbines for me.");
+    let warm = t.elapsed();
+    let t = Instant::now();
+    let _ = g.scan_output("Sure: solar panels convert light into electricity.");
+    let out_cold = t.elapsed();
+    println!(
+        "new {built:?}; first scan_input {cold:?} (verdict {:?}); second {warm:?}; first scan_output {out_cold:?}",
+        first.verdict
+    );
+}
