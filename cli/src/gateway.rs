@@ -51,6 +51,7 @@ pub async fn run(args: GatewayArgs) -> anyhow::Result<()> {
 
 async fn run_foreground(a: RunArgs) -> anyhow::Result<()> {
     hexaclaw_shared::telemetry::init(a.json_logs);
+    hexaclaw_shared::guardian::warm_up_in_background();
     let mut overrides = HashMap::new();
     if let Some(d) = &a.data_dir {
         overrides.insert("HEXACLAW_DATA_DIR".to_owned(), d.display().to_string());

@@ -244,3 +244,20 @@ fn random_multiscript_text_never_panics() {
         let _ = s.finish();
     }
 }
+
+#[test]
+fn the_warm_up_text_reaches_every_scanner_family() {
+    let g = Guardian::new(GuardianConfig::default()).expect("default config");
+    let a = g.analyze(super::WARM_UP_TEXT);
+    for c in [
+        Category::Injection,
+        Category::Exfiltration,
+        Category::Secrets,
+        Category::Pii,
+    ] {
+        assert!(a.risk.get(c) > 0.0, "{c:?} not reached: {:?}", a.rules);
+    }
+    let rules: Vec<&str> = a.rules.iter().map(|r| r.rule_id).collect();
+    assert!(rules.contains(&"pii.credit_card"), "{rules:?}");
+    super::warm_up();
+}
