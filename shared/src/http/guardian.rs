@@ -149,6 +149,16 @@ async fn run_inner(state: AppState, req: Request, kind: Kind) -> Result<Response
         deadline_secs: 300,
         keep_on_402: false,
     };
+    let scanned = input.map_or(0, str::len) + output.map_or(0, str::len);
+    // The scan needs nothing from the pre-call writes, so it runs on a blocking thread while
+    // they make their store round trip: a warm request waits for the longer of the two, not
+    // both, and a long text never holds an async worker. If the writes refuse (402, 429,
+    // replay), its result is dropped unbilled.
+    let scan = {
+        let g = state.guardian.clone();
+        let (input, output) = (input.map(str::to_owned), output.map(str::to_owned));
+        tokio::task::spawn_blocking(move || run_scan(&g, kind, input.as_deref(), output.as_deref()))
+    };
     let begun = pipeline::begin_with_hold(
         &state,
         SPEC,
@@ -163,9 +173,22 @@ async fn run_inner(state: AppState, req: Request, kind: Kind) -> Result<Response
         Begin::Replay(r) => return Ok(r),
         Begin::Proceed(t) => t,
     };
-    let g = &state.guardian;
-    let scanned = input.map_or(0, str::len) + output.map_or(0, str::len);
-    let (verdict, v) = match kind {
+    let (verdict, v) = match scan.await {
+        Ok(done) => done,
+        // Dropping the ticket voids the hold and frees the lease and idempotency claim.
+        Err(e) => return Err(ApiError::internal(format!("guardian scan failed: {e}"))),
+    };
+    finish(ticket, v, verdict, scanned, price).await
+}
+
+/// One scan of the request's text(s): the verdict and the response body.
+fn run_scan(
+    g: &crate::guardian::Guardian,
+    kind: Kind,
+    input: Option<&str>,
+    output: Option<&str>,
+) -> (crate::guardian::Verdict, Value) {
+    match kind {
         Kind::Input => {
             let r = g.scan_input(input.unwrap_or_default());
             (
@@ -201,8 +224,7 @@ async fn run_inner(state: AppState, req: Request, kind: Kind) -> Result<Response
                 json!({"object": "guardian.analysis", "analysis": a}),
             )
         }
-    };
-    finish(ticket, v, verdict, scanned, price).await
+    }
 }
 
 async fn finish(
