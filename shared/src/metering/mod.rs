@@ -57,7 +57,7 @@ pub async fn hold(
         .with("created_at", now)
         .with("deadline", deadline)
         .with(GSI1PK, format!("HELD#{shard}"))
-        .with(GSI1SK, format!("{deadline:012}#{id}"));
+        .with(GSI1SK, crate::store::timed_sk(deadline, &id));
     let ops = vec![
         TxOp::Update {
             table: Table::Accounts,
@@ -224,8 +224,7 @@ async fn sweep_shard(store: &StoreRef, shard: u32, now: i64) -> Result<usize, Ap
         let page = store
             .query(
                 Query::new(Table::Holds, format!("HELD#{shard}"))
-                    .gsi1()
-                    .between("0", format!("{now:012}#~"))
+                    .gsi1_until(now)
                     .limit(200)
                     .cursor(cursor),
             )

@@ -386,6 +386,12 @@ pub struct Query {
     pub forward: bool,
 }
 
+/// A GSI1 sort key that orders items by a time (seconds, zero-padded so lexical order is time
+/// order) and then `id`: what the maintenance sweeps query with `Query::gsi1_until`.
+pub fn timed_sk(secs: i64, id: &str) -> String {
+    format!("{secs:012}#{id}")
+}
+
 impl Query {
     pub fn new(table: Table, pk: impl Into<String>) -> Self {
         Query {
@@ -401,6 +407,10 @@ impl Query {
     pub fn gsi1(mut self) -> Self {
         self.gsi1 = true;
         self
+    }
+    /// On GSI1, the items whose `timed_sk` time is at or before `secs` (oldest first).
+    pub fn gsi1_until(self, secs: i64) -> Self {
+        self.gsi1().between("0", format!("{secs:012}#~"))
     }
     pub fn prefix(mut self, p: impl Into<String>) -> Self {
         self.sk = SkRange::Prefix(p.into());

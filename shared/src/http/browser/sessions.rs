@@ -78,7 +78,7 @@ pub(crate) fn new_item(r: &NewRecord<'_>) -> Item {
         .with("created_ms", r.now * 1000)
         .with("ends_by", ends_by)
         .with(GSI1PK, format!("BSESSION_OPEN#{shard}"))
-        .with(GSI1SK, format!("{ends_by:012}#{}", r.id))
+        .with(GSI1SK, crate::store::timed_sk(ends_by, r.id))
         .with(EXPIRES_AT, r.now + RECORD_TTL_SECS);
     if let Some(region) = &r.bb.region {
         item.set("region", region.as_str());
@@ -222,8 +222,7 @@ pub async fn sweep_expired_sessions(state: &AppState, now: i64) -> Result<usize,
                 .store
                 .query(
                     Query::new(Table::Holds, format!("BSESSION_OPEN#{shard}"))
-                        .gsi1()
-                        .between("0", format!("{now:012}#~"))
+                        .gsi1_until(now)
                         .limit(100)
                         .cursor(cursor),
                 )

@@ -178,7 +178,7 @@ pub async fn submit(
         .with("state", "pending")
         .with("created_at", now)
         .with(GSI1PK, format!("MEDIAJOB_PENDING#{shard}"))
-        .with(GSI1SK, format!("{now:012}#{id}"))
+        .with(GSI1SK, crate::store::timed_sk(now, &id))
         .with(EXPIRES_AT, now + JOB_RECORD_TTL_SECS);
     if let Err(e) = store
         .put(Table::Holds, item.clone(), Some(Cond::NotExists))
@@ -406,8 +406,7 @@ pub async fn sweep_media_jobs(state: &AppState, now: i64) -> Result<usize, ApiEr
                 .store
                 .query(
                     Query::new(Table::Holds, format!("MEDIAJOB_PENDING#{shard}"))
-                        .gsi1()
-                        .between("0", format!("{now:012}#~"))
+                        .gsi1_until(now)
                         .limit(100)
                         .cursor(cursor),
                 )
