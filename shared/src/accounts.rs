@@ -38,6 +38,41 @@ fn registry_key(account_id: &str) -> Key {
     Key::new(format!("ACCOUNTS#{shard}"), account_id)
 }
 
+/// Partition of accounts created since their month's grant pass: `create` adds one item per
+/// new account (sort key: the account id) in the same transaction as the account, and the
+/// maintenance function grants each and deletes its item. So once a month's full registry
+/// pass is done, later runs that month read this one partition instead of every account.
+pub const GRANT_QUEUE_PK: &str = "GRANTS_DUE";
+
+/// The queue item of a new account (see `GRANT_QUEUE_PK`).
+pub fn grant_queue_key(account_id: &str) -> Key {
+    Key::new(GRANT_QUEUE_PK, account_id)
+}
+
+/// Every account id waiting in the grant queue.
+pub async fn queued_for_grant(store: &StoreRef) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .query(
+                Query::new(Table::Accounts, GRANT_QUEUE_PK)
+                    .limit(1000)
+                    .cursor(cursor),
+            )
+            .await?;
+        out.extend(
+            page.items
+                .iter()
+                .filter_map(|i| i.s("account_id").map(str::to_owned)),
+        );
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// Every account id (for the maintenance function), shard by shard.
 pub async fn all_account_ids(store: &StoreRef) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
@@ -129,6 +164,12 @@ pub async fn create(
         TxOp::Put {
             table: Table::Accounts,
             item: Item::new(&registry_key(&id)).with("account_id", id.as_str()),
+            cond: None,
+        },
+        // Queued for its first monthly grant (the next maintenance run).
+        TxOp::Put {
+            table: Table::Accounts,
+            item: Item::new(&grant_queue_key(&id)).with("account_id", id.as_str()),
             cond: None,
         },
     ];
@@ -225,6 +266,21 @@ pub async fn grant(
     reference: Option<&str>,
     description: Option<&str>,
 ) -> Result<Account, ApiError> {
+    apply_grant(store, account_id, amount, source, reference, description).await?;
+    get(store, account_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No account '{account_id}'")))
+}
+
+/// `grant` without reading the account back (one store call fewer, for the maintenance run).
+pub async fn apply_grant(
+    store: &StoreRef,
+    account_id: &str,
+    amount: MicroCredits,
+    source: &str,
+    reference: Option<&str>,
+    description: Option<&str>,
+) -> Result<(), ApiError> {
     if amount.0 <= 0 {
         return Err(ApiError::bad_request("Grant amount must be positive"));
     }
@@ -267,9 +323,7 @@ pub async fn grant(
         }
         Err(e) => return Err(e.into()),
     }
-    get(store, account_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("No account '{account_id}'")))
+    Ok(())
 }
 
 /// Change an account's tier.

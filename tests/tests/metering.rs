@@ -464,6 +464,10 @@ async fn maintenance_grants_monthly_credits_once() {
             .await
             .unwrap();
         assert!(r1.grants_applied >= 1, "{name}");
+        assert!(
+            r1.full_grant_pass,
+            "{name}: a month's first run reads the registry"
+        );
         // An item whose TTL passed is physically removed by the embedded store's sweep.
         let k = hexaclaw_shared::store::Key::new("RL#expired-probe", "W");
         let item = hexaclaw_shared::store::Item::new(&k).with("expires_at", 1_i64);
@@ -475,10 +479,111 @@ async fn maintenance_grants_monthly_credits_once() {
             .await
             .unwrap();
         assert_eq!(r2.grants_applied, 0, "{name}");
+        assert!(
+            !r2.full_grant_pass,
+            "{name}: the month's pass is recorded as done"
+        );
+        assert_eq!(
+            r2.accounts, 0,
+            "{name}: nothing queued, no account read: {r2:?}"
+        );
         if name == "embedded" {
             assert!(r2.expired_items_purged >= 1, "{r2:?}");
         }
         let (avail, _) = accounts::verify_ledger(&store, &a.id).await.unwrap();
         assert_eq!(avail, MicroCredits::credits(5_000), "{name}");
+    }
+}
+
+/// After a month's full pass, an account created later that month is granted from the grant
+/// queue (without a registry read), exactly once; the next month starts with a full pass that
+/// grants every account again, including one that was never queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_grants_accounts_created_after_the_months_pass() {
+    use hexaclaw_shared::store::{Key, Table};
+    let t = chrono::DateTime::parse_from_rfc3339("2026-11-10T12:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    for (name, env) in envs().await {
+        let store = env.state.store.clone();
+        let early = accounts::create(&store, None, Tier::Pro, None)
+            .await
+            .unwrap();
+        let r1 = hexaclaw_shared::maintenance::run(&env.state, t)
+            .await
+            .unwrap();
+        assert!(
+            r1.full_grant_pass && r1.grants_applied == 1,
+            "{name}: {r1:?}"
+        );
+        let late = accounts::create(&store, None, Tier::Max, None)
+            .await
+            .unwrap();
+        // One registered the way accounts were before the queue existed: only a full pass finds it.
+        let legacy = accounts::create(&store, None, Tier::Trial, None)
+            .await
+            .unwrap();
+        store
+            .delete(
+                Table::Accounts,
+                &accounts::grant_queue_key(&legacy.id),
+                None,
+            )
+            .await
+            .unwrap();
+        let r2 = hexaclaw_shared::maintenance::run(&env.state, t + chrono::Duration::hours(1))
+            .await
+            .unwrap();
+        assert!(!r2.full_grant_pass, "{name}: {r2:?}");
+        assert_eq!((r2.accounts, r2.grants_applied), (1, 1), "{name}: {r2:?}");
+        let queue = Key::new(accounts::GRANT_QUEUE_PK, late.id.as_str());
+        assert!(
+            store.get(Table::Accounts, &queue).await.unwrap().is_none(),
+            "{name}: dequeued"
+        );
+        let r3 = hexaclaw_shared::maintenance::run(&env.state, t + chrono::Duration::hours(2))
+            .await
+            .unwrap();
+        assert_eq!((r3.accounts, r3.grants_applied), (0, 0), "{name}: {r3:?}");
+        let balance = |id: String| {
+            let store = store.clone();
+            async move { accounts::verify_ledger(&store, &id).await.unwrap().0 }
+        };
+        assert_eq!(
+            balance(early.id.clone()).await,
+            MicroCredits::credits(2_000),
+            "{name}"
+        );
+        assert_eq!(
+            balance(late.id.clone()).await,
+            MicroCredits::credits(5_000),
+            "{name}"
+        );
+        assert_eq!(
+            balance(legacy.id.clone()).await,
+            MicroCredits::ZERO,
+            "{name}"
+        );
+        // December: a full pass again, which also reaches the never-queued account.
+        let r4 = hexaclaw_shared::maintenance::run(&env.state, t + chrono::Duration::days(30))
+            .await
+            .unwrap();
+        assert!(r4.full_grant_pass, "{name}: {r4:?}");
+        assert_eq!((r4.accounts, r4.grants_applied), (3, 3), "{name}: {r4:?}");
+        assert_eq!(
+            balance(early.id).await,
+            MicroCredits::credits(4_000),
+            "{name}"
+        );
+        assert_eq!(
+            balance(late.id).await,
+            MicroCredits::credits(10_000),
+            "{name}"
+        );
+        assert_eq!(
+            balance(legacy.id).await,
+            MicroCredits::credits(200),
+            "{name}"
+        );
     }
 }

@@ -14,9 +14,7 @@ use crate::accounts::{self, account_key, bucket};
 use crate::error::ApiError;
 use crate::idempotency::{self, ClaimToken, StoredResponse};
 use crate::money::MicroCredits;
-use crate::store::{
-    Cond, GSI1PK, GSI1SK, Item, Key, Query, StoreError, StoreRef, Table, TxOp, Update,
-};
+use crate::store::{Cond, GSI1PK, GSI1SK, Item, Key, StoreError, StoreRef, Table, TxOp, Update};
 pub use records::{Generation, UsageDelta};
 
 /// Shards of the "holds still HELD" index, so one hot partition never throttles DynamoDB.
@@ -210,46 +208,33 @@ pub async fn void(store: &StoreRef, hold: &Hold) -> Result<SettleOutcome, ApiErr
 }
 
 /// Void every hold whose deadline passed (the maintenance function). Returns how many.
-/// The shards are swept concurrently (one query round trip each, not eight in a row).
 pub async fn sweep_expired_holds(store: &StoreRef, now: i64) -> Result<usize, ApiError> {
-    let per_shard = (0..HELD_SHARDS).map(|shard| sweep_shard(store, shard, now));
-    let counts = futures_util::future::join_all(per_shard).await;
-    counts.into_iter().sum()
-}
-
-async fn sweep_shard(store: &StoreRef, shard: u32, now: i64) -> Result<usize, ApiError> {
-    let mut n = 0;
-    let mut cursor = None;
-    loop {
-        let page = store
-            .query(
-                Query::new(Table::Holds, format!("HELD#{shard}"))
-                    .gsi1_until(now)
-                    .limit(200)
-                    .cursor(cursor),
-            )
-            .await?;
-        for item in &page.items {
+    crate::store::sweep_due(
+        store,
+        Table::Holds,
+        "HELD",
+        HELD_SHARDS,
+        now,
+        200,
+        |item| async move {
             let (Some(id), Some(acct), Some(amount)) =
                 (item.s("hold_id"), item.s("account_id"), item.n("amount"))
             else {
-                continue;
+                return Ok(false);
             };
             let h = Hold {
                 id: id.to_owned(),
                 account_id: acct.to_owned(),
                 amount: MicroCredits(amount),
             };
-            if void(store, &h).await? == SettleOutcome::Charged(MicroCredits::ZERO) {
+            let voided = void(store, &h).await? == SettleOutcome::Charged(MicroCredits::ZERO);
+            if voided {
                 tracing::info!(hold = %h.id, "voided expired hold");
-                n += 1;
             }
-        }
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(n),
-        }
-    }
+            Ok(voided)
+        },
+    )
+    .await
 }
 
 /// A hold's current state (`HELD`, `SETTLED`, `VOIDED`) and charged amount.

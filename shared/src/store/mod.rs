@@ -392,6 +392,56 @@ pub fn timed_sk(secs: i64, id: &str) -> String {
     format!("{secs:012}#{id}")
 }
 
+/// Visit every item due by `now` in the time-ordered GSI1 partitions `{prefix}#0` ..
+/// `{prefix}#{shards - 1}` of `table` (items written with a `timed_sk` GSI1 sort key), oldest
+/// first within a shard. The shards are read concurrently, so a sweep costs one round trip per
+/// page of its fullest shard rather than one per shard in a row; within a shard, pages and
+/// their items are taken one after another. `visit` says whether an item counted; the total is
+/// returned. The maintenance sweeps (holds, browser sessions, media jobs) are built on this.
+pub async fn sweep_due<E, F, Fut>(
+    store: &StoreRef,
+    table: Table,
+    prefix: &str,
+    shards: u32,
+    now: i64,
+    page_size: usize,
+    visit: F,
+) -> Result<usize, E>
+where
+    E: From<StoreError>,
+    F: Fn(Item) -> Fut,
+    Fut: std::future::Future<Output = Result<bool, E>>,
+{
+    let visit = &visit;
+    let per_shard = (0..shards).map(|shard| async move {
+        let mut counted = 0;
+        let mut cursor = None;
+        loop {
+            let page = store
+                .query(
+                    Query::new(table, format!("{prefix}#{shard}"))
+                        .gsi1_until(now)
+                        .limit(page_size)
+                        .cursor(cursor),
+                )
+                .await?;
+            for item in page.items {
+                if visit(item).await? {
+                    counted += 1;
+                }
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => return Ok::<usize, E>(counted),
+            }
+        }
+    });
+    futures_util::future::join_all(per_shard)
+        .await
+        .into_iter()
+        .sum()
+}
+
 impl Query {
     pub fn new(table: Table, pk: impl Into<String>) -> Self {
         Query {

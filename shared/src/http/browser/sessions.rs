@@ -15,7 +15,7 @@ use crate::metering::{self, Hold, SettleOutcome, Settlement};
 use crate::money::MicroCredits;
 use crate::providers::browserbase::{self, Browserbase, Session};
 use crate::state::AppState;
-use crate::store::{Cond, EXPIRES_AT, GSI1PK, GSI1SK, Item, Key, Query, StoreError, Table, Update};
+use crate::store::{Cond, EXPIRES_AT, GSI1PK, GSI1SK, Item, Key, StoreError, Table, Update};
 use serde_json::{Value, json};
 
 /// Session records are kept this long.
@@ -214,48 +214,39 @@ pub(crate) fn view(item: &Item, live_status: Option<&str>, connect_url: Option<&
 /// ended it by then; it is asked to release it anyway). Returns how many were billed.
 pub async fn sweep_expired_sessions(state: &AppState, now: i64) -> Result<usize, ApiError> {
     let bb = client(state).ok();
-    let mut n = 0;
-    for shard in 0..OPEN_SHARDS {
-        let mut cursor = None;
-        loop {
-            let page = state
-                .store
-                .query(
-                    Query::new(Table::Holds, format!("BSESSION_OPEN#{shard}"))
-                        .gsi1_until(now)
-                        .limit(100)
-                        .cursor(cursor),
-                )
-                .await?;
-            for item in page.items {
-                let released = match &bb {
-                    Some(c) => match c.release(s(&item, "bb_id")).await {
-                        Ok(sess) => sess,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "release at Browserbase failed; billing to the timeout");
-                            None
-                        }
-                    },
-                    None => None,
-                };
-                let id = s(&item, "session_id").to_owned();
-                match close(state, item, released.as_ref(), now * 1000).await {
-                    Ok(_) => {
-                        tracing::info!(session = %id, "billed expired browser session");
-                        n += 1;
-                    }
+    let bb = &bb;
+    crate::store::sweep_due(
+        &state.store,
+        Table::Holds,
+        "BSESSION_OPEN",
+        OPEN_SHARDS,
+        now,
+        100,
+        |item| async move {
+            let released = match bb {
+                Some(c) => match c.release(s(&item, "bb_id")).await {
+                    Ok(sess) => sess,
                     Err(e) => {
-                        tracing::error!(session = %id, error = %e, "billing expired session failed; next run retries")
+                        tracing::warn!(error = %e, "release at Browserbase failed; billing to the timeout");
+                        None
                     }
+                },
+                None => None,
+            };
+            let id = s(&item, "session_id").to_owned();
+            match close(state, item, released.as_ref(), now * 1000).await {
+                Ok(_) => {
+                    tracing::info!(session = %id, "billed expired browser session");
+                    Ok(true)
+                }
+                Err(e) => {
+                    tracing::error!(session = %id, error = %e, "billing expired session failed; next run retries");
+                    Ok(false)
                 }
             }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-    }
-    Ok(n)
+        },
+    )
+    .await
 }
 
 /// Bounds on the `timeout` a caller may ask for (Browserbase's own range).

@@ -15,7 +15,7 @@ use crate::metering::{self, Hold, SettleOutcome, Settlement};
 use crate::money::MicroCredits;
 use crate::providers::fal::{self, Fal, MediaFile, Outcome, QueueState};
 use crate::state::AppState;
-use crate::store::{Cond, EXPIRES_AT, GSI1PK, GSI1SK, Item, Key, Query, StoreError, Table, Update};
+use crate::store::{Cond, EXPIRES_AT, GSI1PK, GSI1SK, Item, Key, StoreError, Table, Update};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde_json::{Value, json};
@@ -398,38 +398,29 @@ fn view(job: &Job, status: &str, position: Option<u64>) -> Value {
 /// `JOB_GIVE_UP_SECS`, voiding their holds), so a job nobody polls still settles. Returns how
 /// many jobs reached a final state.
 pub async fn sweep_media_jobs(state: &AppState, now: i64) -> Result<usize, ApiError> {
-    let mut done = 0;
-    for shard in 0..PENDING_SHARDS {
-        let mut cursor = None;
-        loop {
-            let page = state
-                .store
-                .query(
-                    Query::new(Table::Holds, format!("MEDIAJOB_PENDING#{shard}"))
-                        .gsi1_until(now)
-                        .limit(100)
-                        .cursor(cursor),
-                )
-                .await?;
-            for item in page.items {
-                let job = Job { item };
-                let age = now - job.item.n("created_at").unwrap_or(now);
-                let result = if age > JOB_GIVE_UP_SECS {
-                    fail(state, job, "the generation did not finish in time").await
-                } else {
-                    refresh(state, job).await.map(|(j, _, _)| j)
-                };
-                match result {
-                    Ok(j) if j.state() != "pending" => done += 1,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "media job sweep: will retry next run"),
+    crate::store::sweep_due(
+        &state.store,
+        Table::Holds,
+        "MEDIAJOB_PENDING",
+        PENDING_SHARDS,
+        now,
+        100,
+        |item| async move {
+            let job = Job { item };
+            let age = now - job.item.n("created_at").unwrap_or(now);
+            let result = if age > JOB_GIVE_UP_SECS {
+                fail(state, job, "the generation did not finish in time").await
+            } else {
+                refresh(state, job).await.map(|(j, _, _)| j)
+            };
+            match result {
+                Ok(j) => Ok(j.state() != "pending"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "media job sweep: will retry next run");
+                    Ok(false)
                 }
             }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-    }
-    Ok(done)
+        },
+    )
+    .await
 }
