@@ -36,6 +36,13 @@ CREATE INDEX IF NOT EXISTS items_gsi1 ON items (tbl, gsi1pk, gsi1sk, pk, sk)
     WHERE gsi1pk IS NOT NULL;
 ";
 
+/// Run a statement that returns no rows, prepared once per connection: the writer begins,
+/// commits and takes a savepoint for every batch, and parsing that text each time showed in
+/// profiles.
+pub(super) fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 pub(super) fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(format!("sqlite: {e}"))
 }

@@ -70,7 +70,7 @@ impl Writer {
             self.queue().splice(0..0, batch);
             return false;
         }
-        let began = conn.execute_batch("BEGIN IMMEDIATE");
+        let began = sql::exec(&conn, "BEGIN IMMEDIATE");
         let _ = conn.busy_timeout(sql::BUSY_TIMEOUT);
         if began.is_err() {
             self.queue().splice(0..0, batch);
@@ -154,7 +154,7 @@ pub(super) fn run(w: std::sync::Arc<Writer>, mut wake: mpsc::Receiver<()>) {
 }
 
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = sql::exec(conn, "BEGIN IMMEDIATE") {
         let msg = format!("sqlite begin: {e}");
         for job in batch.drain(..) {
             let _ = job.reply.send(Err(StoreError::Backend(msg.clone())));
@@ -183,8 +183,8 @@ fn finish_batch(conn: &Connection, batch: &mut Vec<Job>) {
     }
     let committed = match lost {
         Some(msg) => Err(msg),
-        None => conn.execute_batch("COMMIT").map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
+        None => sql::exec(conn, "COMMIT").map_err(|e| {
+            let _ = sql::exec(conn, "ROLLBACK");
             format!("sqlite commit: {e}")
         }),
     };
@@ -345,16 +345,16 @@ fn transact(conn: &Connection, ops: &[TxOp], now: i64) -> StoreResult<()> {
         }
     }
     // A savepoint so an I/O error halfway leaves none of this op's rows in the batch.
-    conn.execute_batch("SAVEPOINT tx").map_err(backend)?;
+    sql::exec(conn, "SAVEPOINT tx").map_err(backend)?;
     let r = writes.iter().try_for_each(|w| match w {
         Write::Store(t, key, item) => sql::store(conn, *t, key, item),
         Write::Remove(t, key) => sql::remove(conn, *t, key),
     });
     if r.is_err() && !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK TO tx");
+        let _ = sql::exec(conn, "ROLLBACK TO tx");
     }
     if !conn.is_autocommit() {
-        conn.execute_batch("RELEASE tx").map_err(backend)?;
+        sql::exec(conn, "RELEASE tx").map_err(backend)?;
     }
     r
 }
