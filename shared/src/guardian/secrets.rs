@@ -5,7 +5,7 @@ use super::types::{Category, Finding};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::Engine as _;
 use regex::Regex;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 struct KeyRule {
     id: &'static str,
@@ -122,8 +122,8 @@ struct Compiled {
     rules: Vec<(&'static KeyRule, Regex, std::ops::Range<usize>)>,
     anchors: Option<AhoCorasick>,
     anchor_count: usize,
-    assignment: Option<Regex>,
-    flag: Option<Regex>,
+    assignment: Twin,
+    flag: Twin,
     pem: Option<Regex>,
     aws_near: Option<Regex>,
 }
@@ -149,12 +149,57 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
         .collect(),
     anchors,
     anchor_count: literals.len(),
-    assignment: Regex::new(r#"(?i)(?:api[_-]?key|apikey|secret|token|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?|passwd|password|pwd|passphrase)[a-z0-9_.-]*["']?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?([^\s"'`,;()\[\]{}<>]{8,256})"#).ok(),
-    flag: Regex::new(&ascii_b(r#"(?i)--(password|passwd|token|api-key|apikey|secret|client-secret)(?:=|\s+)["']?([^\s"']{6,256})|(?i)\b(password|passwd|passphrase)\s+(?:is|was)\s*:?\s+["']?([^\s"']{8,64})"#)).ok(),
+    assignment: Twin::new(r#"(?i)(?:api[_-]?key|apikey|secret|token|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?|passwd|password|pwd|passphrase)[a-z0-9_.-]*["']?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?([^\s"'`,;()\[\]{}<>]{8,256})"#.to_owned()),
+    flag: Twin::new(ascii_b(r#"(?i)--(password|passwd|token|api-key|apikey|secret|client-secret)(?:=|\s+)["']?([^\s"']{6,256})|(?i)\b(password|passwd|passphrase)\s+(?:is|was)\s*:?\s+["']?([^\s"']{8,64})"#)),
     pem: Regex::new(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----").ok(),
     aws_near: Regex::new(r"(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)").ok(),
     }
 });
+
+/// A capture regex in two builds, each compiled on first use: the Unicode original, and a
+/// byte-level one without Unicode for ASCII haystacks (the usual case). On ASCII text the two
+/// match alike: `(?i)`, `\s` and negated classes only differ on non-ASCII characters. The
+/// Unicode build of `[^\s…]{8,256}` is a large automaton, slow to compile and to run for
+/// captures.
+struct Twin {
+    source: String,
+    ascii: OnceLock<Option<regex::bytes::Regex>>,
+    unicode: OnceLock<Option<Regex>>,
+}
+
+impl Twin {
+    fn new(source: String) -> Twin {
+        Twin {
+            source,
+            ascii: OnceLock::new(),
+            unicode: OnceLock::new(),
+        }
+    }
+
+    /// For each match in `hay`: the whole match and the first of groups 2, 4 and 1 that took part.
+    fn value_spans(&self, hay: &str, out: &mut Vec<(Span, Span)>) {
+        let pick =
+            |get: &dyn Fn(usize) -> Option<Span>| Some((get(0)?, get(2).or(get(4)).or(get(1))?));
+        if hay.is_ascii() {
+            let re = self.ascii.get_or_init(|| {
+                regex::bytes::RegexBuilder::new(&self.source)
+                    .unicode(false)
+                    .build()
+                    .ok()
+            });
+            for cap in re.iter().flat_map(|re| re.captures_iter(hay.as_bytes())) {
+                out.extend(pick(&|i| cap.get(i).map(|m| m.start()..m.end())));
+            }
+        } else {
+            let re = self.unicode.get_or_init(|| Regex::new(&self.source).ok());
+            for cap in re.iter().flat_map(|re| re.captures_iter(hay)) {
+                out.extend(pick(&|i| cap.get(i).map(|m| m.start()..m.end())));
+            }
+        }
+    }
+}
+
+type Span = std::ops::Range<usize>;
 
 fn ascii_b(re: &str) -> String {
     re.replace(r"\b", r"(?-u:\b)")
