@@ -310,10 +310,7 @@ fn compile(groups: &[&'static [Pat]]) -> Compiled {
     // No prefilter: with short, common gate words ("your", "must", "not") the automaton is back
     // in its start state every few bytes, and calling the prefilter there each time costs more
     // than the plain DFA loop.
-    let anchors = DFA::builder()
-        .prefilter(false)
-        .build(&anchors)
-        .ok();
+    let anchors = DFA::builder().prefilter(false).build(&anchors).ok();
     Compiled {
         res,
         anchors_failed: anchors.is_none(),
