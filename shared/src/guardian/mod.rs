@@ -31,6 +31,7 @@ mod policy;
 pub mod rules;
 mod secrets;
 mod stream;
+mod twin;
 mod types;
 
 pub use checksums::{iban_valid, luhn, ssn_valid};

@@ -1,11 +1,12 @@
 //! Secret scanner: provider key formats, PEM private keys, JWTs, and high-entropy values assigned to secret-looking names.
 
 use super::excerpt;
+use super::twin::Twin;
 use super::types::{Category, Finding};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::Engine as _;
 use regex::Regex;
-use std::sync::{LazyLock, OnceLock};
+use std::sync::LazyLock;
 
 struct KeyRule {
     id: &'static str,
@@ -155,51 +156,6 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     aws_near: Regex::new(r"(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)").ok(),
     }
 });
-
-/// A capture regex in two builds, each compiled on first use: the Unicode original, and a
-/// byte-level one without Unicode for ASCII haystacks (the usual case). On ASCII text the two
-/// match alike: `(?i)`, `\s` and negated classes only differ on non-ASCII characters. The
-/// Unicode build of `[^\s…]{8,256}` is a large automaton, slow to compile and to run for
-/// captures.
-struct Twin {
-    source: String,
-    ascii: OnceLock<Option<regex::bytes::Regex>>,
-    unicode: OnceLock<Option<Regex>>,
-}
-
-impl Twin {
-    fn new(source: String) -> Twin {
-        Twin {
-            source,
-            ascii: OnceLock::new(),
-            unicode: OnceLock::new(),
-        }
-    }
-
-    /// For each match in `hay`: the whole match and the first of groups 2, 4 and 1 that took part.
-    fn value_spans(&self, hay: &str, out: &mut Vec<(Span, Span)>) {
-        let pick =
-            |get: &dyn Fn(usize) -> Option<Span>| Some((get(0)?, get(2).or(get(4)).or(get(1))?));
-        if hay.is_ascii() {
-            let re = self.ascii.get_or_init(|| {
-                regex::bytes::RegexBuilder::new(&self.source)
-                    .unicode(false)
-                    .build()
-                    .ok()
-            });
-            for cap in re.iter().flat_map(|re| re.captures_iter(hay.as_bytes())) {
-                out.extend(pick(&|i| cap.get(i).map(|m| m.start()..m.end())));
-            }
-        } else {
-            let re = self.unicode.get_or_init(|| Regex::new(&self.source).ok());
-            for cap in re.iter().flat_map(|re| re.captures_iter(hay)) {
-                out.extend(pick(&|i| cap.get(i).map(|m| m.start()..m.end())));
-            }
-        }
-    }
-}
-
-type Span = std::ops::Range<usize>;
 
 fn ascii_b(re: &str) -> String {
     re.replace(r"\b", r"(?-u:\b)")

@@ -31,8 +31,12 @@ pub(super) fn assignments(text: &str, keywords: &[(usize, usize)], out: &mut Vec
     for (ws, we) in keyword_windows(text, keywords) {
         let window = &text[ws..we];
         spans.clear();
-        c.assignment.value_spans(window, &mut spans);
-        c.flag.value_spans(window, &mut spans);
+        for re in [&c.assignment, &c.flag] {
+            // The whole match and the value: group 2 or 4 of `flag`, else group 1.
+            re.captures_each(window, |get| {
+                spans.extend(get(0).zip(get(2).or(get(4)).or(get(1))));
+            });
+        }
         for (w, v) in spans.drain(..) {
             if !seen.contains(&(ws + v.start)) {
                 seen.push(ws + v.start);
