@@ -1,26 +1,27 @@
 //! Exfiltration scanner: data-carrying image/link URLs, "send X to <destination>" requests, uploading shell commands.
 
 use super::excerpt;
+use super::twin::Twin;
 use super::types::{Category, Finding, Severity};
 use aho_corasick::AhoCorasick;
-use regex::Regex;
 use std::sync::LazyLock;
 
-fn re(s: &str) -> Option<Regex> {
-    Regex::new(&s.replace(r"\b", r"(?-u:\b)")).ok()
+/// Each regex compiles on first use, in the build the haystack needs (ASCII or Unicode).
+fn re(s: &str) -> Twin {
+    Twin::new(s.replace(r"\b", r"(?-u:\b)"))
 }
 
 struct Compiled {
-    md_image: Option<Regex>,
-    md_link: Option<Regex>,
-    html_img: Option<Regex>,
-    send_verb: Option<Regex>,
-    sensitive: Option<Regex>,
-    strong: Option<Regex>,
-    shell_file: Option<Regex>,
-    shell_copy: Option<Regex>,
-    shell_env: Option<Regex>,
-    collector: Option<Regex>,
+    md_image: Twin,
+    md_link: Twin,
+    html_img: Twin,
+    send_verb: Twin,
+    sensitive: Twin,
+    strong: Twin,
+    shell_file: Twin,
+    shell_copy: Twin,
+    shell_env: Twin,
+    collector: Twin,
 }
 
 static C: LazyLock<Compiled> = LazyLock::new(|| Compiled {
@@ -236,13 +237,7 @@ fn destinations(text: &str, url: bool, words: &[(usize, usize)]) -> Vec<(usize, 
 
 fn send_requests(text: &str, url: bool, words: &[(usize, usize)], out: &mut Vec<Finding>) {
     let c = &*C;
-    let (Some(verb), Some(sens), Some(strong)) = (
-        c.send_verb.as_ref(),
-        c.sensitive.as_ref(),
-        c.strong.as_ref(),
-    ) else {
-        return;
-    };
+    let (verb, sens, strong) = (&c.send_verb, &c.sensitive, &c.strong);
     for (start, end, to_me) in destinations(text, url, words) {
         let window = line_window(text, start, 250);
         let object = if to_me { strong } else { sens };
@@ -258,17 +253,15 @@ fn send_requests(text: &str, url: bool, words: &[(usize, usize)], out: &mut Vec<
             );
         }
     }
-    if let Some(re) = c.collector.as_ref().filter(|_| url) {
-        for m in re.find_iter(text) {
-            let url = m
-                .as_str()
-                .trim_end_matches([' ', '"', '\'', '<', '>', ')', '\n', '\t']);
+    if url {
+        for m in c.collector.find_spans(text) {
+            let url = text[m.clone()].trim_end_matches([' ', '"', '\'', '<', '>', ')', '\n', '\t']);
             push(
                 out,
                 "exfiltration.collector_endpoint",
                 Severity::Medium,
-                m.start(),
-                m.start() + url.len(),
+                m.start,
+                m.start + url.len(),
                 text,
             );
         }
@@ -276,21 +269,14 @@ fn send_requests(text: &str, url: bool, words: &[(usize, usize)], out: &mut Vec<
 }
 
 fn shell(text: &str, out: &mut Vec<Finding>) {
-    for re in [
-        C.shell_file.as_ref(),
-        C.shell_copy.as_ref(),
-        C.shell_env.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        for m in re.find_iter(text) {
+    for re in [&C.shell_file, &C.shell_copy, &C.shell_env] {
+        for m in re.find_spans(text) {
             push(
                 out,
                 "exfiltration.shell_command",
                 Severity::High,
-                m.start(),
-                m.end(),
+                m.start,
+                m.end,
                 text,
             );
         }

@@ -90,3 +90,22 @@ fn output_scan_only_reports_markup() {
     assert_eq!(out[0].rule_id, "exfiltration.markdown_image");
     assert_eq!(out[0].severity, Severity::High);
 }
+
+#[test]
+fn every_regex_compiles_in_both_builds() {
+    let c = &*C;
+    for re in [
+        &c.md_image,
+        &c.md_link,
+        &c.html_img,
+        &c.send_verb,
+        &c.sensitive,
+        &c.strong,
+        &c.shell_file,
+        &c.shell_copy,
+        &c.shell_env,
+        &c.collector,
+    ] {
+        assert!(!re.failed());
+    }
+}

@@ -11,28 +11,28 @@ pub(crate) fn scan_urls(text: &str, out: &mut Vec<Finding>) {
     let c = &*C;
     let kinds = [
         (
-            c.md_image.as_ref(),
+            &c.md_image,
             "exfiltration.markdown_image",
             1u8,
             text.contains("!["),
         ),
         (
-            c.html_img.as_ref(),
+            &c.html_img,
             "exfiltration.html_image",
             1,
             TRIGGERS.as_ref().is_some_and(|t| t.img.is_match(text)),
         ),
         (
-            c.md_link.as_ref(),
+            &c.md_link,
             "exfiltration.markdown_link",
             2,
             text.contains("]("),
         ),
     ];
     for (re, rule, min, possible) in kinds {
-        let Some(re) = re.filter(|_| possible) else {
+        if !possible {
             continue;
-        };
+        }
         let trigger = match rule {
             "exfiltration.markdown_image" => "![",
             "exfiltration.markdown_link" => "](",
@@ -44,17 +44,19 @@ pub(crate) fn scan_urls(text: &str, out: &mut Vec<Finding>) {
             // Markdown URLs end their match, so the match alone locates them; the capture
             // engine (slow on the 300-char bracket class) is needed only for HTML tags.
             let hits: Vec<(&str, usize, usize)> = if html {
-                re.captures_iter(window)
-                    .filter_map(|cap| {
-                        let (all, url) = (cap.get(0)?, cap.get(1)?);
-                        Some((all.as_str(), url.start(), url.end()))
-                    })
-                    .collect()
+                let mut hits = Vec::new();
+                re.captures_each(window, |get| {
+                    if let (Some(all), Some(url)) = (get(0), get(1)) {
+                        hits.push((&window[all], url.start, url.end));
+                    }
+                });
+                hits
             } else {
-                re.find_iter(window)
+                re.find_spans(window)
+                    .into_iter()
                     .filter_map(|m| {
-                        let at = markdown_url(m.as_str())?;
-                        Some((m.as_str(), m.start() + at, m.end()))
+                        let at = markdown_url(&window[m.clone()])?;
+                        Some((&window[m.clone()], m.start + at, m.end))
                     })
                     .collect()
             };
@@ -248,7 +250,7 @@ mod tests {
         ];
         let c = &*C;
         let mut compared = 0;
-        for re in [c.md_image.as_ref(), c.md_link.as_ref()]
+        for re in [c.md_image.unicode(), c.md_link.unicode()]
             .into_iter()
             .flatten()
         {

@@ -7,7 +7,9 @@ use super::normalize::Normalized;
 use super::patterns_en::{CORE, EN, Pat};
 use super::patterns_intl::INTL;
 use super::types::{Category, Finding, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::Input;
+use aho_corasick::automaton::{Automaton, OverlappingState};
+use aho_corasick::dfa::DFA;
 use regex::Regex;
 use std::sync::{LazyLock, OnceLock};
 
@@ -18,7 +20,9 @@ use std::sync::{LazyLock, OnceLock};
 /// group is present run at all, which keeps benign text to about one pass.
 pub(crate) struct Compiled {
     res: Vec<Entry>,
-    anchors: Option<AhoCorasick>,
+    /// The gate literals as a bare DFA (not behind `AhoCorasick`'s trait object: the overlapping
+    /// search returns to the caller at every literal hit, thousands per attack-dense view).
+    anchors: Option<DFA>,
     anchor_count: usize,
     /// Distinct gate groups, as literal indices into `anchors`.
     groups: Vec<Vec<usize>>,
@@ -171,12 +175,17 @@ struct Hits {
 }
 
 impl Hits {
-    fn new(ac: Option<&AhoCorasick>, view: &str, literals: usize) -> Hits {
-        let found: Vec<(usize, usize)> = ac.map_or_else(Vec::new, |ac| {
-            ac.find_overlapping_iter(view)
-                .map(|m| (m.pattern().as_usize(), m.start()))
-                .collect()
-        });
+    fn new(dfa: Option<&DFA>, view: &str, literals: usize) -> Hits {
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        if let Some(dfa) = dfa {
+            let input = Input::new(view);
+            let mut state = OverlappingState::start();
+            // An unanchored search of an unanchored DFA cannot fail.
+            while dfa.try_find_overlapping(&input, &mut state).is_ok() {
+                let Some(m) = state.get_match() else { break };
+                found.push((m.pattern().as_usize(), m.start()));
+            }
+        }
         let mut bounds = vec![0usize; literals + 1];
         for &(lit, _) in &found {
             bounds[lit + 1] += 1;
@@ -298,10 +307,10 @@ fn compile(groups: &[&'static [Pat]]) -> Compiled {
         }
     }
     // A full DFA: a few hundred short literals fit easily and scan several times faster than the NFA.
-    let anchors = AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&anchors)
-        .ok();
+    // No prefilter: with short, common gate words ("your", "must", "not") the automaton is back
+    // in its start state every few bytes, and calling the prefilter there each time costs more
+    // than the plain DFA loop.
+    let anchors = DFA::builder().prefilter(false).build(&anchors).ok();
     Compiled {
         res,
         anchors_failed: anchors.is_none(),

@@ -31,6 +31,7 @@ mod policy;
 pub mod rules;
 mod secrets;
 mod stream;
+mod twin;
 mod types;
 
 pub use checksums::{iban_valid, luhn, ssn_valid};
@@ -265,6 +266,11 @@ pub fn warm_up() {
     if let Ok(g) = Guardian::new(GuardianConfig::default()) {
         let _ = g.analyze(WARM_UP_TEXT);
         let _ = g.scan_output(WARM_UP_TEXT);
+        // Regexes with an ASCII and a Unicode build (`twin`) built only the ASCII one above;
+        // the same text sprinkled with non-ASCII letters builds the Unicode ones.
+        let unicode = WARM_UP_TEXT.replace(' ', " é ");
+        let _ = g.analyze(&unicode);
+        let _ = g.scan_output(&unicode);
     }
 }
 

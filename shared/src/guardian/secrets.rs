@@ -1,6 +1,7 @@
 //! Secret scanner: provider key formats, PEM private keys, JWTs, and high-entropy values assigned to secret-looking names.
 
 use super::excerpt;
+use super::twin::Twin;
 use super::types::{Category, Finding};
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::Engine as _;
@@ -122,8 +123,8 @@ struct Compiled {
     rules: Vec<(&'static KeyRule, Regex, std::ops::Range<usize>)>,
     anchors: Option<AhoCorasick>,
     anchor_count: usize,
-    assignment: Option<Regex>,
-    flag: Option<Regex>,
+    assignment: Twin,
+    flag: Twin,
     pem: Option<Regex>,
     aws_near: Option<Regex>,
 }
@@ -149,8 +150,8 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
         .collect(),
     anchors,
     anchor_count: literals.len(),
-    assignment: Regex::new(r#"(?i)(?:api[_-]?key|apikey|secret|token|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?|passwd|password|pwd|passphrase)[a-z0-9_.-]*["']?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?([^\s"'`,;()\[\]{}<>]{8,256})"#).ok(),
-    flag: Regex::new(&ascii_b(r#"(?i)--(password|passwd|token|api-key|apikey|secret|client-secret)(?:=|\s+)["']?([^\s"']{6,256})|(?i)\b(password|passwd|passphrase)\s+(?:is|was)\s*:?\s+["']?([^\s"']{8,64})"#)).ok(),
+    assignment: Twin::new(r#"(?i)(?:api[_-]?key|apikey|secret|token|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?|passwd|password|pwd|passphrase)[a-z0-9_.-]*["']?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?([^\s"'`,;()\[\]{}<>]{8,256})"#.to_owned()),
+    flag: Twin::new(ascii_b(r#"(?i)--(password|passwd|token|api-key|apikey|secret|client-secret)(?:=|\s+)["']?([^\s"']{6,256})|(?i)\b(password|passwd|passphrase)\s+(?:is|was)\s*:?\s+["']?([^\s"']{8,64})"#)),
     pem: Regex::new(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----").ok(),
     aws_near: Regex::new(r"(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)").ok(),
     }

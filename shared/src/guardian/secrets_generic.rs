@@ -27,20 +27,20 @@ fn keyword_windows(text: &str, keywords: &[(usize, usize)]) -> Vec<(usize, usize
 pub(super) fn assignments(text: &str, keywords: &[(usize, usize)], out: &mut Vec<Finding>) {
     let c = &*COMPILED;
     let mut seen: Vec<usize> = Vec::new();
+    let mut spans = Vec::new();
     for (ws, we) in keyword_windows(text, keywords) {
         let window = &text[ws..we];
-        let caps = c
-            .assignment
-            .iter()
-            .flat_map(|re| re.captures_iter(window))
-            .chain(c.flag.iter().flat_map(|re| re.captures_iter(window)));
-        for cap in caps {
-            let (Some(w), Some(v)) = (cap.get(0), cap.get(2).or(cap.get(4)).or(cap.get(1))) else {
-                continue;
-            };
-            if !seen.contains(&(ws + v.start())) {
-                seen.push(ws + v.start());
-                assignment(text, ws + w.start(), ws + v.start(), ws + v.end(), out);
+        spans.clear();
+        for re in [&c.assignment, &c.flag] {
+            // The whole match and the value: group 2 or 4 of `flag`, else group 1.
+            re.captures_each(window, |get| {
+                spans.extend(get(0).zip(get(2).or(get(4)).or(get(1))));
+            });
+        }
+        for (w, v) in spans.drain(..) {
+            if !seen.contains(&(ws + v.start)) {
+                seen.push(ws + v.start);
+                assignment(text, ws + w.start, ws + v.start, ws + v.end, out);
             }
         }
     }

@@ -159,3 +159,9 @@ fn whole_match_rules_capture_everything() {
         }
     }
 }
+
+#[test]
+fn assignment_regexes_compile_in_both_builds() {
+    assert!(!COMPILED.assignment.failed());
+    assert!(!COMPILED.flag.failed());
+}

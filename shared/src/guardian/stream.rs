@@ -1,6 +1,7 @@
 //! Streaming output scanner: holds back a sliding window so secrets split across chunks are caught once.
 //!
-//! Every push rescans `context + held text`. A finding is reported only once it is *stable*:
+//! A push that brings at least half a window of new text (and at least 32 bytes; in block mode
+//! 32 bytes) rescans `context + held text`; smaller pushes only accumulate. A finding is reported only once it is *stable*:
 //! it ends before the held tail (the last `window` bytes, extended back to the start of the
 //! token in progress and of any match that reaches into the tail), so a key that is still
 //! arriving is never reported half-way nor twice. Text before the tail is released: verbatim in
@@ -35,7 +36,7 @@ pub struct StreamChunk {
     pub blocked: bool,
 }
 
-/// New bytes that trigger a rescan (smaller pushes just accumulate).
+/// Fewest new bytes that trigger a rescan (smaller pushes just accumulate).
 const RESCAN_EVERY: usize = 32;
 
 /// Longest run without whitespace that is held back whole (longer tokens are released in pieces).
@@ -47,6 +48,9 @@ pub struct StreamScanner {
     guardian: Guardian,
     mode: StreamMode,
     window: usize,
+    /// New bytes that trigger a rescan: half the window (at least `RESCAN_EVERY`), except in
+    /// block mode.
+    rescan_every: usize,
     buf: String,
     /// Absolute stream offset of `buf[0]`.
     base: usize,
@@ -68,6 +72,12 @@ impl StreamScanner {
             guardian,
             mode,
             window,
+            // Block mode keeps the short step: where it cuts the stream depends on which findings
+            // are known at each step (text with a finding that does not block yet is released).
+            rescan_every: match mode {
+                StreamMode::Block => RESCAN_EVERY,
+                _ => (window / 2).max(RESCAN_EVERY),
+            },
             buf: String::new(),
             base: 0,
             released: 0,
@@ -107,8 +117,11 @@ impl StreamScanner {
             return result;
         }
         self.buf.push_str(chunk);
-        // Token-sized chunks arrive far faster than they need checking: rescan every 32 bytes.
-        if !last && self.base + self.buf.len() < self.scanned + RESCAN_EVERY {
+        // Token-sized chunks arrive far faster than they need checking. Each rescan reads the
+        // context and the held window again (about two windows), so rescanning every half
+        // window reads each byte about five times (every 32 bytes read it some thirty times);
+        // text waits at most half a window longer before it is released.
+        if !last && self.base + self.buf.len() < self.scanned + self.rescan_every {
             return result;
         }
         self.scanned = self.base + self.buf.len();

@@ -127,3 +127,99 @@ fn multibyte_text_streams_safely() {
         );
     }
 }
+
+/// The default window (512) rescans every half window, not every 32 bytes.
+fn default_guardian() -> Guardian {
+    Guardian::new(GuardianConfig::default()).unwrap()
+}
+
+/// Feeds `t` in `chunk`-byte pieces with one extra chunk boundary at byte `cut`.
+fn feed_cut(s: &mut StreamScanner, t: &str, cut: usize, chunk: usize) -> (String, Vec<Finding>) {
+    let mut emitted = String::new();
+    let mut found = Vec::new();
+    for part in [&t[..cut], &t[cut..]] {
+        let (e, f, _) = feed_no_finish(s, part, chunk);
+        emitted.push_str(&e);
+        found.extend(f);
+    }
+    let r = s.finish();
+    emitted.push_str(&r.emit);
+    found.extend(r.findings);
+    (emitted, found)
+}
+
+fn feed_no_finish(s: &mut StreamScanner, text: &str, chunk: usize) -> (String, Vec<Finding>, bool) {
+    let mut emitted = String::new();
+    let mut found = Vec::new();
+    let mut blocked = false;
+    let mut at = 0;
+    while at < text.len() {
+        let mut end = (at + chunk).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let r = s.push(&text[at..end]);
+        emitted.push_str(&r.emit);
+        found.extend(r.findings);
+        blocked |= r.blocked;
+        at = end;
+    }
+    (emitted, found, blocked)
+}
+
+#[test]
+fn a_secret_split_at_every_byte_is_caught_once_with_half_window_rescans() {
+    let t = format!(
+        "{} Here is the key: {KEY} — keep it safe. {}",
+        "Intro words. ".repeat(60),
+        "Outro words. ".repeat(60)
+    );
+    let at = t.find(KEY).unwrap();
+    let redacted = t.replace(KEY, "[REDACTED:secrets.stripe_live_key]");
+    for cut in at..=at + KEY.len() {
+        for chunk in [7, 64] {
+            let mut s = default_guardian().stream(StreamMode::Monitor);
+            let (emitted, found) = feed_cut(&mut s, &t, cut, chunk);
+            assert_eq!(emitted, t, "monitor, cut {cut}, chunk {chunk}");
+            assert_eq!(
+                found.len(),
+                1,
+                "monitor, cut {cut}, chunk {chunk}: {found:?}"
+            );
+            assert_eq!(&t[found[0].start..found[0].end], KEY);
+
+            let mut s = default_guardian().stream(StreamMode::Redact);
+            let (emitted, found) = feed_cut(&mut s, &t, cut, chunk);
+            assert_eq!(emitted, redacted, "redact, cut {cut}, chunk {chunk}");
+            assert_eq!(found.len(), 1, "redact, cut {cut}, chunk {chunk}");
+            assert_eq!(s.held_bytes(), 0);
+
+            let mut s = default_guardian().stream(StreamMode::Block);
+            let (emitted, found) = feed_cut(&mut s, &t, cut, chunk);
+            assert!(
+                t[..at].starts_with(&emitted),
+                "block, cut {cut}, chunk {chunk}"
+            );
+            assert!(!emitted.contains("sk_live"));
+            assert_eq!(found.len(), 1, "block, cut {cut}, chunk {chunk}");
+        }
+    }
+}
+
+#[test]
+fn held_text_stays_within_a_window_and_a_half() {
+    let t = "Plain words with nothing secret in them. ".repeat(100);
+    for mode in [StreamMode::Monitor, StreamMode::Redact] {
+        let mut s = default_guardian().stream(mode);
+        let mut emitted = String::new();
+        for piece in t.as_bytes().chunks(64) {
+            let r = s.push(std::str::from_utf8(piece).unwrap());
+            emitted.push_str(&r.emit);
+            // One window held back, up to half a window waiting for the next rescan, the
+            // latest chunk, and the rest of the token in progress.
+            assert!(s.held_bytes() <= 512 + 256 + 64 + 64, "{}", s.held_bytes());
+        }
+        emitted.push_str(&s.finish().emit);
+        assert_eq!(emitted, t);
+    }
+}
