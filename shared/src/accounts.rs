@@ -51,12 +51,27 @@ pub fn grant_queue_key(account_id: &str) -> Key {
 
 /// Every account id waiting in the grant queue.
 pub async fn queued_for_grant(store: &StoreRef) -> Result<Vec<String>, ApiError> {
+    account_ids_in(store, GRANT_QUEUE_PK.to_owned()).await
+}
+
+/// Every account id (for the maintenance function). The registry shards are read
+/// concurrently: one round trip per page of the largest shard, not one per shard in a row.
+pub async fn all_account_ids(store: &StoreRef) -> Result<Vec<String>, ApiError> {
+    let per_shard =
+        (0..REGISTRY_SHARDS).map(|shard| account_ids_in(store, format!("ACCOUNTS#{shard}")));
+    let shards = futures_util::future::try_join_all(per_shard).await?;
+    Ok(shards.concat())
+}
+
+/// The `account_id` of every item in one Accounts partition (the registry shards and the
+/// grant queue), page by page.
+async fn account_ids_in(store: &StoreRef, pk: String) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
     let mut cursor = None;
     loop {
         let page = store
             .query(
-                Query::new(Table::Accounts, GRANT_QUEUE_PK)
+                Query::new(Table::Accounts, pk.as_str())
                     .limit(1000)
                     .cursor(cursor),
             )
@@ -71,35 +86,6 @@ pub async fn queued_for_grant(store: &StoreRef) -> Result<Vec<String>, ApiError>
             None => return Ok(out),
         }
     }
-}
-
-/// Every account id (for the maintenance function). The registry shards are read
-/// concurrently: one round trip per page of the largest shard, not one per shard in a row.
-pub async fn all_account_ids(store: &StoreRef) -> Result<Vec<String>, ApiError> {
-    let per_shard = (0..REGISTRY_SHARDS).map(|shard| async move {
-        let mut out = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = store
-                .query(
-                    Query::new(Table::Accounts, format!("ACCOUNTS#{shard}"))
-                        .limit(1000)
-                        .cursor(cursor),
-                )
-                .await?;
-            out.extend(
-                page.items
-                    .iter()
-                    .filter_map(|i| i.s("account_id").map(str::to_owned)),
-            );
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => return Ok::<_, ApiError>(out),
-            }
-        }
-    });
-    let shards = futures_util::future::try_join_all(per_shard).await?;
-    Ok(shards.concat())
 }
 
 fn email_key(email: &str) -> Key {

@@ -14,21 +14,7 @@ fn guardian() -> Guardian {
 }
 
 fn feed(s: &mut StreamScanner, text: &str, chunk: usize) -> (String, Vec<Finding>, bool) {
-    let mut emitted = String::new();
-    let mut found = Vec::new();
-    let mut blocked = false;
-    let mut at = 0;
-    while at < text.len() {
-        let mut end = (at + chunk).min(text.len());
-        while !text.is_char_boundary(end) {
-            end += 1;
-        }
-        let r = s.push(&text[at..end]);
-        emitted.push_str(&r.emit);
-        found.extend(r.findings);
-        blocked |= r.blocked;
-        at = end;
-    }
+    let (mut emitted, mut found, blocked) = feed_no_finish(s, text, chunk);
     let r = s.finish();
     emitted.push_str(&r.emit);
     found.extend(r.findings);
