@@ -11,6 +11,7 @@ use aho_corasick::Input;
 use aho_corasick::automaton::{Automaton, OverlappingState};
 use aho_corasick::dfa::DFA;
 use regex::Regex;
+use std::ops::Range;
 use std::sync::{LazyLock, OnceLock};
 
 /// A compiled group of patterns. Latin-script patterns run with ASCII word classes (the views
@@ -41,13 +42,7 @@ enum Matcher {
 
 impl Matcher {
     /// Appends every match in `hay` to `out`, offset by `base`.
-    fn push_matches(
-        &self,
-        hay: &str,
-        pat: &'static Pat,
-        base: usize,
-        out: &mut Vec<(&'static Pat, usize, usize)>,
-    ) {
+    fn push_matches(&self, hay: &str, pat: &'static Pat, base: usize, out: &mut Vec<Match>) {
         match self {
             Matcher::Bytes(re) => out.extend(
                 re.find_iter(hay.as_bytes())
@@ -87,10 +82,16 @@ impl Compiled {
         bad + usize::from(self.anchors_failed)
     }
 
-    /// Every match in `view` as (pattern, start, end). A gated pattern runs only on windows
-    /// around the occurrences of its rarest gate group, so attack-dense text stays cheap too.
-    fn find_all(&self, view: &str) -> Vec<(&'static Pat, usize, usize)> {
-        let ascii = view.is_ascii();
+    /// Every match in `view` as (pattern, start, end), in pattern order. A gated pattern runs
+    /// only on windows around the occurrences of its rarest gate group, so attack-dense text
+    /// stays cheap too.
+    pub fn find_all(&self, view: &str) -> Vec<Match> {
+        let gates = self.gates(view);
+        self.find_some(view, &gates, 0..self.res.len())
+    }
+
+    /// Where the gate literals occur in `view` (the first step of a search).
+    pub fn gates(&self, view: &str) -> Gates {
         let hits = Hits::new(self.anchors.as_ref(), view, self.anchor_count);
         // Occurrences per gate group, from the literals that occur at all (few in short views).
         let mut group_hits = vec![0usize; self.groups.len()];
@@ -102,10 +103,26 @@ impl Compiled {
                 }
             }
         }
-        // Many patterns share gate groups: each group's sorted positions are built once per view.
-        let mut sorted: Vec<Option<Vec<usize>>> = vec![None; self.groups.len()];
+        Gates {
+            ascii: view.is_ascii(),
+            hits,
+            group_hits,
+            sorted: (0..self.groups.len()).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The matches of the patterns `which` (indices in pattern order) in `view`, whose gates
+    /// are `gates`. `find_all` is this over every pattern; disjoint ranges, concatenated in
+    /// order, give the same list.
+    pub fn find_some(&self, view: &str, gates: &Gates, which: Range<usize>) -> Vec<Match> {
+        let Gates {
+            ascii,
+            ref hits,
+            ref group_hits,
+            ref sorted,
+        } = *gates;
         let mut out = Vec::new();
-        for e in &self.res {
+        for e in &self.res[which] {
             if ascii && e.unicode {
                 continue;
             }
@@ -117,7 +134,7 @@ impl Compiled {
             let windows = match rare {
                 Some(rare) => {
                     for &g in &e.gate {
-                        sorted[g].get_or_insert_with(|| {
+                        sorted[g].get_or_init(|| {
                             let mut v: Vec<usize> = self.groups[g]
                                 .iter()
                                 .flat_map(|&lit| hits.of(lit).iter().copied())
@@ -126,7 +143,7 @@ impl Compiled {
                             v
                         });
                     }
-                    let group = |gi: usize| sorted[e.gate[gi]].as_deref().unwrap_or_default();
+                    let group = |gi: usize| sorted[e.gate[gi]].get().map_or(&[][..], Vec::as_slice);
                     // Keep only anchor positions near which every other gate group also occurs.
                     let positions: Vec<usize> = group(rare)
                         .iter()
@@ -165,6 +182,19 @@ impl Entry {
             })
             .as_ref()
     }
+}
+
+/// A pattern match: (pattern, start, end) in a view.
+pub(crate) type Match = (&'static Pat, usize, usize);
+
+/// The gate literals found in one view.
+pub(crate) struct Gates {
+    ascii: bool,
+    hits: Hits,
+    group_hits: Vec<usize>,
+    /// Each gate group's positions, sorted, built when a pattern first needs them (many
+    /// patterns share groups; with a split scan, by whichever thread needs them first).
+    sorted: Vec<OnceLock<Vec<usize>>>,
 }
 
 /// Start offsets of every gate literal in a view, grouped by literal (one allocation).
@@ -332,46 +362,96 @@ pub(crate) fn scan(text: &str, norm: &Normalized, out: &mut Vec<Finding>) {
     scan_with(text, norm, 0, out);
 }
 
+/// The part of [`scan`] that decodes encoded segments of `text` and rescans them; it needs
+/// no normalised view. `scan` = [`views_found`] of the views' matches, then this.
+pub(crate) fn scan_decoded(text: &str, out: &mut Vec<Finding>) {
+    decoded(text, 0, out);
+}
+
 fn scan_with(text: &str, norm: &Normalized, depth: u8, out: &mut Vec<Finding>) {
+    views(text, norm, out);
+    decoded(text, depth, out);
+}
+
+fn views(text: &str, norm: &Normalized, out: &mut Vec<Finding>) {
+    let canon = CANON.find_all(&norm.canon);
+    let squeezed = SQUEEZED.find_all(&norm.squeezed);
+    let rot13 = SQUEEZED.find_all(&norm.rot13);
+    views_found(text, norm, canon, [squeezed, rot13], out);
+}
+
+/// The findings of the normalised views from their pattern matches: `canon` from `CANON` over
+/// `norm.canon`, `squeezed` from `SQUEEZED` over `norm.squeezed` and `norm.rot13`.
+pub(crate) fn views_found(
+    text: &str,
+    norm: &Normalized,
+    canon: Vec<Match>,
+    squeezed: [Vec<Match>; 2],
+    out: &mut Vec<Finding>,
+) {
     let first = out.len();
-    let mut topic = Topic {
+    let known = OnceLock::new();
+    let topic = Topic {
         fold: &norm.fold,
-        known: None,
+        known: &known,
     };
-    for (pat, ms, me) in CANON.find_all(&norm.canon) {
-        {
-            if vetoed(&norm.canon[me..], pat.veto_next) {
+    canon_found(text, norm, canon, &topic, out);
+    squeezed_found(text, norm, squeezed, first, &topic, out);
+}
+
+/// The findings of `CANON`'s matches over `norm.canon` (in their order).
+pub(crate) fn canon_found(
+    text: &str,
+    norm: &Normalized,
+    canon: Vec<Match>,
+    topic: &Topic<'_>,
+    out: &mut Vec<Finding>,
+) {
+    for (pat, ms, me) in canon {
+        if vetoed(&norm.canon[me..], pat.veto_next) {
+            continue;
+        }
+        let (s, e) = norm.span_fold(text, ms, me);
+        let severity = contextual(text, s, e, pat.severity, topic);
+        out.push(finding(text, pat.rule, severity, s, e));
+        if norm.obfuscated_within(s, e) {
+            out.push(finding(
+                text,
+                "injection.obfuscated",
+                severity.max(Severity::High),
+                s,
+                e,
+            ));
+        }
+    }
+}
+
+/// The findings of `SQUEEZED`'s matches over `norm.squeezed` and `norm.rot13`, except where
+/// a finding of `out[first..]` (the canon findings) already covers them.
+pub(crate) fn squeezed_found(
+    text: &str,
+    norm: &Normalized,
+    squeezed: [Vec<Match>; 2],
+    first: usize,
+    topic: &Topic<'_>,
+    out: &mut Vec<Finding>,
+) {
+    for (found, rule) in squeezed
+        .into_iter()
+        .zip(["injection.obfuscated", "injection.encoded_rot13"])
+    {
+        for (_, ms, me) in found {
+            let (s, e) = norm.span_squeezed(text, ms, me);
+            if out[first..].iter().any(|f| f.start < e && s < f.end) {
                 continue;
             }
-            let (s, e) = norm.span_fold(text, ms, me);
-            let severity = contextual(text, s, e, pat.severity, &mut topic);
-            out.push(finding(text, pat.rule, severity, s, e));
-            if norm.obfuscated_within(s, e) {
-                out.push(finding(
-                    text,
-                    "injection.obfuscated",
-                    severity.max(Severity::High),
-                    s,
-                    e,
-                ));
-            }
+            let severity = contextual(text, s, e, Severity::High, topic);
+            out.push(finding(text, rule, severity, s, e));
         }
     }
-    for (view, rule) in [
-        (&norm.squeezed, "injection.obfuscated"),
-        (&norm.rot13, "injection.encoded_rot13"),
-    ] {
-        for (_, ms, me) in SQUEEZED.find_all(view) {
-            {
-                let (s, e) = norm.span_squeezed(text, ms, me);
-                if out[first..].iter().any(|f| f.start < e && s < f.end) {
-                    continue;
-                }
-                let severity = contextual(text, s, e, Severity::High, &mut topic);
-                out.push(finding(text, rule, severity, s, e));
-            }
-        }
-    }
+}
+
+fn decoded(text: &str, depth: u8, out: &mut Vec<Finding>) {
     if depth < MAX_DEPTH {
         for seg in decode::segments(text) {
             let mut inner = Vec::new();
@@ -432,7 +512,8 @@ fn vetoed(after: &str, veto: &[&str]) -> bool {
 
 #[path = "injection_context.rs"]
 mod context;
-use context::{Topic, contextual};
+pub(crate) use context::Topic;
+use context::contextual;
 
 #[cfg(test)]
 #[path = "injection_tests.rs"]

@@ -2,24 +2,24 @@
 
 use crate::guardian::types::Severity;
 use regex::Regex;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 static TOPIC: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"prompt\W+injection|jailbreak|red\W?team|attack|payload|guardrail|classifier|\bfilter|detect|mitigat|owasp|adversarial|exploit|security|malicious|injection|template|\btokens?\b|\bexamples?\b|research|\bpapers?\b|\bstud(?:y|ies)\b|appendix|benchmark|dataset|evaluat").ok()
 });
 
-/// Whether the text talks about attacks, evaluated once and only when needed.
-pub(super) struct Topic<'a> {
+/// Whether the text talks about attacks, evaluated once and only when needed (by whichever
+/// thread first needs it, when a scan is split).
+pub(crate) struct Topic<'a> {
     pub fold: &'a str,
-    pub known: Option<bool>,
+    pub known: &'a OnceLock<bool>,
 }
 
 impl Topic<'_> {
-    fn get(&mut self) -> bool {
-        let fold = self.fold;
+    fn get(&self) -> bool {
         *self
             .known
-            .get_or_insert_with(|| TOPIC.as_ref().is_some_and(|re| re.is_match(fold)))
+            .get_or_init(|| TOPIC.as_ref().is_some_and(|re| re.is_match(self.fold)))
     }
 }
 
@@ -29,7 +29,7 @@ pub(super) fn contextual(
     s: usize,
     e: usize,
     severity: Severity,
-    topic: &mut Topic<'_>,
+    topic: &Topic<'_>,
 ) -> Severity {
     if severity > Severity::Low && (quoted(text, s, e) || cited(text, s)) && topic.get() {
         Severity::Low

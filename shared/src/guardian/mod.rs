@@ -29,7 +29,9 @@ mod patterns_intl;
 mod pii;
 mod policy;
 pub mod rules;
+mod scan_plan;
 mod secrets;
+mod split;
 mod stream;
 mod twin;
 mod types;
@@ -41,6 +43,10 @@ pub use types::{Analysis, Category, Finding, RiskScores, RuleHit, ScanReport, Se
 use normalize::Normalized;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// Inputs at least this long are scanned on two threads (see `split`); a shorter one's scan
+/// costs too little for waking the helper to pay.
+const SPLIT_MIN: usize = 4096;
 
 /// Version of the rule set (bumped when rules change what they report).
 pub const RULESET_VERSION: &str = "2026.12.1";
@@ -203,18 +209,24 @@ impl Guardian {
     }
 
     fn findings(&self, text: &str, dir: Direction) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let norm = if dir == Direction::Input {
-            let norm = Normalized::new(text);
-            injection::scan(text, &norm, &mut out);
-            exfil::scan(text, &mut out);
-            Some(norm)
-        } else {
-            exfil::scan_urls(text, &mut out);
-            None
+        let (mut out, norm) = match dir {
+            // The same scanners, in the same order, on two threads.
+            Direction::Input if text.len() >= SPLIT_MIN => {
+                let (out, norm) = scan_plan::input_findings(text);
+                (out, Some(norm))
+            }
+            Direction::Input => {
+                let (out, norm) = input_findings(text);
+                (out, Some(norm))
+            }
+            Direction::Output => {
+                let mut out = Vec::new();
+                exfil::scan_urls(text, &mut out);
+                secrets::scan(text, &mut out);
+                pii::scan(text, &mut out);
+                (out, None)
+            }
         };
-        secrets::scan(text, &mut out);
-        pii::scan(text, &mut out);
         if self.inner.deny.len() > 0 {
             // Output scans need only the folded view, for the deny-list.
             let norm = norm.unwrap_or_else(|| Normalized::fold_only(text));
@@ -248,6 +260,17 @@ impl Guardian {
             Verdict::Allow
         }
     }
+}
+
+/// An input's findings before the deny-list and de-duplication, on this thread.
+fn input_findings(text: &str) -> (Vec<Finding>, Normalized) {
+    let mut out = Vec::new();
+    let norm = Normalized::new(text);
+    injection::scan(text, &norm, &mut out);
+    exfil::scan(text, &mut out);
+    secrets::scan(text, &mut out);
+    pii::scan(text, &mut out);
+    (out, norm)
 }
 
 /// A prompt that reaches every scanner family (injection with its decoders, exfiltration,

@@ -261,3 +261,38 @@ fn the_warm_up_text_reaches_every_scanner_family() {
     assert!(rules.contains(&"pii.credit_card"), "{rules:?}");
     super::warm_up();
 }
+
+/// Long inputs are scanned on two threads (`scan_plan`); every finding, its order among equal
+/// spans included, must be what the one-thread scan reports.
+#[test]
+fn a_long_input_split_across_threads_finds_what_one_thread_finds() {
+    let corpus = include_str!("../../../tests/fixtures/guardian/corpus.jsonl");
+    let mut joined = String::new();
+    for line in corpus.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        joined.push_str(v["text"].as_str().unwrap());
+        joined.push_str("\n\n");
+    }
+    let mut checked = 0;
+    let mut from = 0;
+    while from + SPLIT_MIN < joined.len() {
+        let mut end = (from + 3 * SPLIT_MIN).min(joined.len());
+        while !joined.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &joined[from..end];
+        let (mut one, _) = input_findings(text);
+        let (mut two, _) = scan_plan::input_findings(text);
+        assert!(!one.is_empty());
+        assert_eq!(format!("{two:?}"), format!("{one:?}"), "window at {from}");
+        one = dedupe(one);
+        two = dedupe(two);
+        assert_eq!(format!("{two:?}"), format!("{one:?}"));
+        checked += 1;
+        from = end;
+        while !joined.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    assert!(checked >= 3, "{checked} windows");
+}
