@@ -1,6 +1,7 @@
 //! Discussion context: an attack phrase quoted or cited inside a text about attacks is reported as `Low`.
 
 use crate::guardian::types::Severity;
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::sync::{LazyLock, OnceLock};
 
@@ -81,11 +82,25 @@ const CITATIONS: [&str; 14] = [
     "examples",
 ];
 
+/// The citation cues, ASCII case-insensitively, in one pass.
+static CITATION_CUES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(CITATIONS)
+        .ok()
+});
+
 fn cited(text: &str, s: usize) -> bool {
     let mut from = s.saturating_sub(80);
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    let window = text[from..s].to_lowercase();
+    let window = &text[from..s];
+    // On ASCII text, lowercasing is ASCII lowercasing: search the text itself, no copy.
+    match CITATION_CUES.as_ref() {
+        Some(cues) if window.is_ascii() => return cues.is_match(window),
+        _ => {}
+    }
+    let window = window.to_lowercase();
     CITATIONS.iter().any(|c| window.contains(c))
 }
