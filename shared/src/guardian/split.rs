@@ -5,8 +5,9 @@
 //! full of keys mostly secrets), and the results come back in task order, so they are the same
 //! as a sequential scan's.
 //!
-//! There is one helper per process, started on first use and only where the machine has two
-//! or more CPUs (and `HEXACLAW_GUARDIAN_SPLIT` is not `0`). A scan uses it only when it is idle; when another scan holds it (a busy
+//! There is one helper per process, started on first use and only where the process can use
+//! two or more CPUs (on Lambda: 3,538 MB of memory or more) and `HEXACLAW_GUARDIAN_SPLIT` is
+//! not `0`. A scan uses it only when it is idle; when another scan holds it (a busy
 //! gateway, where every core already has work) or there is no helper, the caller runs every
 //! task itself, in order. The helper gets owned data (`'static`), so nothing borrowed crosses
 //! threads.
@@ -60,9 +61,26 @@ struct Helper {
 /// Set to `0` to scan on the calling thread only (a host whose cores are all busy anyway).
 pub const SPLIT_ENV: &str = "HEXACLAW_GUARDIAN_SPLIT";
 
+/// Memory that buys one vCPU's worth of CPU time on Lambda.
+const LAMBDA_MB_PER_VCPU: usize = 1769;
+
+/// CPUs this process can really use at once. A Lambda function sees two or more vCPUs but
+/// gets CPU time in proportion to its memory, so below 2 × 1,769 MB a second thread would
+/// only share the one vCPU's worth (and spin on it).
+fn usable_cpus() -> usize {
+    let visible = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        .ok()
+        .and_then(|mb| mb.trim().parse::<usize>().ok())
+    {
+        Some(mb) => visible.min(mb / LAMBDA_MB_PER_VCPU),
+        None => visible,
+    }
+}
+
 static HELPER: LazyLock<Option<Helper>> = LazyLock::new(|| {
     let off = std::env::var(SPLIT_ENV).is_ok_and(|v| v.trim() == "0");
-    if off || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+    if off || usable_cpus() < 2 {
         return None;
     }
     let (jobs, queue) = mpsc::channel::<Job>();
