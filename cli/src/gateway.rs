@@ -51,7 +51,9 @@ pub async fn run(args: GatewayArgs) -> anyhow::Result<()> {
 
 async fn run_foreground(a: RunArgs) -> anyhow::Result<()> {
     hexaclaw_shared::telemetry::init(a.json_logs);
-    hexaclaw_shared::guardian::warm_up_in_background();
+    // No Guardian warm-up here: only Max-plan keys scan, and the compiled scanners are ~15 MB
+    // that every other gateway would carry for nothing. The first scan builds what it needs
+    // (~10 ms, once per process); the `guardian` Lambda, whose every request scans, warms up.
     let mut overrides = HashMap::new();
     if let Some(d) = &a.data_dir {
         overrides.insert("HEXACLAW_DATA_DIR".to_owned(), d.display().to_string());

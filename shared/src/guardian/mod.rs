@@ -298,8 +298,7 @@ pub fn warm_up() {
 }
 
 /// `warm_up` on a thread of its own, for processes whose requests all scan (the `guardian`
-/// function) or that live long (the local gateway): the compiling overlaps the first
-/// request's key lookup and metering round trips. A first scan that needs a pattern still
+/// function): the compiling overlaps the first request's key lookup and metering round trips. A first scan that needs a pattern still
 /// being built waits for it; nothing is compiled twice.
 pub fn warm_up_in_background() {
     let _ = std::thread::Builder::new()

@@ -46,7 +46,7 @@ pub struct EmbeddedEngine {
 /// How often the checkpoint thread copies the WAL into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// WAL size (frames) at which the checkpoint thread briefly holds writers to rewind it:
-/// 64 MB at the 1 KB page size (about two seconds of one connection's full-speed traffic).
+/// 64 MB at SQLite's default 4 KB page (about two seconds of one connection's full-speed traffic).
 const WAL_REWIND_FRAMES: i64 = 16_384;
 /// Rewind at least this often while there is traffic, so a quiet gateway's WAL stays small.
 const WAL_REWIND_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
