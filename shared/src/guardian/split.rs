@@ -59,7 +59,7 @@ struct Helper {
 }
 
 /// Set to `0` to scan on the calling thread only (a host whose cores are all busy anyway).
-pub const SPLIT_ENV: &str = "HEXACLAW_GUARDIAN_SPLIT";
+pub(crate) const SPLIT_ENV: &str = "HEXACLAW_GUARDIAN_SPLIT";
 
 /// Memory that buys one vCPU's worth of CPU time on Lambda.
 const LAMBDA_MB_PER_VCPU: usize = 1769;
@@ -162,8 +162,8 @@ impl Queue {
 /// resumes on this thread once the helper has let go of the scan.
 pub(crate) fn run<P: Plan>(plan: Arc<P>) -> Vec<P::Out> {
     let n = plan.tasks();
-    // Far more tasks than a scan has (it has about fifteen).
-    let n = n.min(u32::MAX as usize);
+    // The queue packs both ends in one word; a scan has about twenty tasks.
+    assert!(u32::try_from(n).is_ok(), "too many tasks for one scan: {n}");
     let queue = Arc::new(Queue::new(n));
     let helper = HELPER.as_ref().filter(|h| {
         n > 1

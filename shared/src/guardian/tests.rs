@@ -296,3 +296,58 @@ fn a_long_input_split_across_threads_finds_what_one_thread_finds() {
     }
     assert!(checked >= 3, "{checked} windows");
 }
+
+/// Several threads scanning long inputs at once: whichever scan holds the helper splits, the
+/// others run on their own thread; every report matches the one-thread scan's.
+#[test]
+fn concurrent_long_scans_agree_with_one_thread_scans() {
+    let corpus = include_str!("../../../tests/fixtures/guardian/corpus.jsonl");
+    let joined: String = corpus
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+                + "\n\n"
+        })
+        .collect();
+    let texts: Vec<String> = (0..3)
+        .map(|i| {
+            let mut a = i * 9000;
+            while !joined.is_char_boundary(a) {
+                a += 1;
+            }
+            let mut b = a + 2 * SPLIT_MIN;
+            while !joined.is_char_boundary(b) {
+                b += 1;
+            }
+            joined[a..b].to_owned()
+        })
+        .collect();
+    let g = guardian();
+    let expected: Vec<String> = texts
+        .iter()
+        .map(|t| format!("{:?}", g.report(dedupe_with_deny(&g, t))))
+        .collect();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..5 {
+                    for (t, want) in texts.iter().zip(&expected) {
+                        assert_eq!(&format!("{:?}", g.scan_input(t)), want);
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// What `scan_input` reports, computed on this thread only.
+fn dedupe_with_deny(g: &Guardian, text: &str) -> Vec<Finding> {
+    let (mut out, norm) = input_findings(text);
+    g.inner
+        .deny
+        .scan(text, &norm, g.inner.config.deny_severity, &mut out);
+    dedupe(out)
+}
