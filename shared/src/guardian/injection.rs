@@ -134,9 +134,7 @@ impl Compiled {
                 Some(rare) => {
                     for &g in &e.gate {
                         sorted[g].get_or_init(|| {
-                            // Sized up front and copied slice by slice: collecting from a
-                            // flat_map grew the vector one element at a time, which was a
-                            // fifth of an attack-dense scan.
+                            // Sized up front and copied slice by slice, not grown hit by hit.
                             let literals = &self.groups[g];
                             let total = literals.iter().map(|&lit| hits.of(lit).len()).sum();
                             let mut v = Vec::with_capacity(total);
@@ -212,9 +210,9 @@ impl Hits {
     fn new(dfa: Option<&DFA>, view: &str, literals: usize) -> Hits {
         let mut found: Vec<(usize, usize)> = Vec::new();
         // Every occurrence of every literal, overlapping ones included, by walking the DFA
-        // byte by byte: the overlapping-search API returns to its caller at each hit, and at
-        // thousands of hits per attack-dense view that cost more than the walk itself. The
-        // hits come out in the same order (by end, then by the state's match index).
+        // byte by byte (what the overlapping-search API does, without its per-hit return to
+        // the caller; thousands of hits per attack-dense view). The hits come out in the same
+        // order: by end, then by the state's match index.
         if let Some((dfa, Ok(mut sid))) = dfa.map(|d| (d, d.start_state(Anchored::No))) {
             for (at, &byte) in view.as_bytes().iter().enumerate() {
                 sid = dfa.next_state(Anchored::No, sid, byte);
