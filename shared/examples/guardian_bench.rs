@@ -7,9 +7,15 @@
 //! leaves them. Reported: wall-clock p50 and p99, and the process's CPU time per scan (all
 //! threads: an input of 4 KB or more is scanned on two threads when the machine has two CPUs,
 //! so CPU per scan can exceed wall time).
-//! Run: `cargo run --release --example guardian_bench`.
+//! Allocator: mimalloc, as in the local gateway. `HEXACLAW_GUARDIAN_SPLIT=0` measures one
+//! thread.
+//! Run: `cargo run --release -p hexaclaw-shared --example guardian_bench`.
 
 use hexaclaw_shared::guardian::{Guardian, GuardianConfig, StreamMode};
+/// The local gateway's allocator (`cli/src/main.rs`), where long scans run on two threads; the
+/// Lambda functions use the system allocator and, at their default memory, one thread.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
 
 const CORPUS: &str = concat!(

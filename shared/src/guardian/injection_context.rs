@@ -43,10 +43,20 @@ const QUOTES: [char; 8] = [
     '"', '\'', '`', '\u{201C}', '\u{201D}', '\u{2018}', '\u{2019}', '«',
 ];
 
+/// Whether a byte can be part of a quote mark: the ASCII ones, or the lead byte of the
+/// two-byte (`«`, `»`) and three-byte (curly quotes) ones.
+fn quote_byte(b: u8) -> bool {
+    matches!(b, b'"' | b'\'' | b'`' | 0xC2 | 0xE2)
+}
+
 fn quoted(text: &str, s: usize, e: usize) -> bool {
     let line_start = text[..s].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[e..].find('\n').map_or(text.len(), |i| e + i);
     let before = &text[line_start..s];
+    // Most lines have no quote mark at all: skip the char-by-char look for an opening one.
+    if !before.bytes().any(quote_byte) {
+        return false;
+    }
     // An apostrophe between letters ("it's") is not an opening quote.
     let opens = before.char_indices().rev().find(|&(i, c)| {
         (QUOTES.contains(&c) || c == '»')
@@ -96,11 +106,35 @@ fn cited(text: &str, s: usize) -> bool {
         from += 1;
     }
     let window = &text[from..s];
-    // On ASCII text, lowercasing is ASCII lowercasing: search the text itself, no copy.
+    // The cues are ASCII, and the only characters outside ASCII that lowercase to ASCII are
+    // the Kelvin sign (to `k`) and `İ` (to `i` plus a combining dot, which no cue could match
+    // across: none ends in `i`). Without a Kelvin sign, then, an ASCII case-insensitive search
+    // of the text itself finds what a search of its lowercase copy finds.
     match CITATION_CUES.as_ref() {
-        Some(cues) if window.is_ascii() => return cues.is_match(window),
+        Some(cues) if !window.contains('\u{212A}') => return cues.is_match(window),
         _ => {}
     }
     let window = window.to_lowercase();
     CITATIONS.iter().any(|c| window.contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cited;
+
+    #[test]
+    fn citation_cues_match_as_in_a_lowercase_copy() {
+        for (text, want) in [
+            ("Attackers use phrases LIKE ignore all", true),
+            ("é Ré: payloads such as ignore all", true),
+            // The Kelvin sign lowercases to `k`: "li\u{212A}e " reads "like ".
+            ("prompts li\u{212A}e ignore all", true),
+            // `İ` lowercases to `i` plus a combining dot, which breaks the word.
+            ("prompts lİke ignore all", false),
+            ("just ignore all", false),
+        ] {
+            let s = text.find("ignore").unwrap();
+            assert_eq!(cited(text, s), want, "{text}");
+        }
+    }
 }
