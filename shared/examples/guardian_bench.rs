@@ -11,30 +11,12 @@
 //! thread.
 //! Run: `cargo run --release -p hexaclaw-shared --example guardian_bench`.
 
+#[path = "common/windows.rs"]
+mod windows;
+
 use hexaclaw_shared::guardian::{Guardian, GuardianConfig, StreamMode};
-/// The local gateway's allocator (`cli/src/main.rs`), where long scans run on two threads; the
-/// Lambda functions use the system allocator and, at their default memory, one thread.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
-
-const CORPUS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tests/fixtures/guardian/corpus.jsonl"
-);
-const SIZE: usize = 10 * 1024;
-
-fn cut(s: &str, from: usize) -> String {
-    let mut a = from.min(s.len());
-    while !s.is_char_boundary(a) {
-        a += 1;
-    }
-    let mut b = (a + SIZE).min(s.len());
-    while !s.is_char_boundary(b) {
-        b -= 1;
-    }
-    s[a..b].to_owned()
-}
+use windows::{CORPUS, SIZE, cut, percentile};
 
 fn fill(seed: &str) -> String {
     let mut s = String::with_capacity(SIZE + seed.len());
@@ -70,29 +52,16 @@ fn process_cpu() -> Option<Duration> {
     None
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
 fn run(name: &str, texts: &[String], rounds: usize, mut f: impl FnMut(&str)) {
     for t in texts {
         f(t);
     }
-    let mut wall = Vec::with_capacity(texts.len() * rounds);
     let cpu_start = process_cpu();
-    for _ in 0..rounds {
-        for t in texts {
-            let start = Instant::now();
-            f(t);
-            wall.push(start.elapsed());
-        }
-    }
+    let wall = windows::wall_times(texts, rounds, f);
     let cpu = match (cpu_start, process_cpu()) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a) / wall.len() as u32),
         _ => None,
     };
-    wall.sort_unstable();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     let cpu_part = cpu.map_or(String::new(), |c| {
         format!(" | cpu {:>7.1} µs per scan", us(c))
@@ -112,18 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..GuardianConfig::default()
     };
     let guardian = Guardian::new(config)?;
-    let raw = std::fs::read_to_string(CORPUS)?;
-    let mut joined = String::new();
-    for line in raw.lines() {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        joined.push_str(v["text"].as_str().unwrap_or_default());
-        joined.push_str("\n\n");
-    }
-    let step = (joined.len().saturating_sub(SIZE) / 24).max(1);
-    let corpus: Vec<String> = (0..24)
-        .map(|i| cut(&joined, i * step))
-        .filter(|t| t.len() > SIZE / 2)
-        .collect();
+    let corpus = windows::corpus_windows(&std::fs::read_to_string(CORPUS)?)?;
     let prose = vec![fill(
         "The quarterly review went well. Revenue grew in every region except the north-east, where two large \
          customers delayed renewals until January. The team shipped the new onboarding flow, cut median support \

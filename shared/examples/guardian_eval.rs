@@ -22,15 +22,15 @@
 //!   placeholders are benign. Stripe test-mode keys are out of scope (not live credentials).
 //! - policy: the deny-list terms below, as whole words.
 //!
-//! Run: `cargo run --example guardian_eval [-- --verbose]`.
+//! Then the scan latency per 10 KB of the corpus (p50 / p99; `guardian_bench` has the rest).
+//! Run: `cargo run --release -p hexaclaw-shared --example guardian_eval [-- --verbose]`.
+
+#[path = "common/windows.rs"]
+mod windows;
 
 use hexaclaw_shared::guardian::{Category, Guardian, GuardianConfig, ScanReport, Verdict};
 use std::collections::BTreeSet;
-
-const CORPUS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tests/fixtures/guardian/corpus.jsonl"
-);
+use windows::CORPUS;
 const DENY: [&str; 4] = ["project bluebird", "orion-9", "kestrel", "falcon budget"];
 
 #[derive(serde::Deserialize)]
@@ -190,5 +190,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, tally) in &splits {
         tally.print(&format!("{name} split"));
     }
+    // Latency per 10 KB on the same corpus (`guardian_bench` has the full table).
+    let texts = windows::corpus_windows(&raw)?;
+    for t in &texts {
+        guardian.scan_input(t);
+    }
+    let wall = windows::wall_times(&texts, 40, |t| {
+        std::hint::black_box(guardian.scan_input(t));
+    });
+    let ms = |p: f64| windows::percentile(&wall, p).as_secs_f64() * 1e3;
+    println!(
+        "== scan latency per {} bytes (scan_input, {} corpus windows in turn, {} scans): p50 {:.3} ms, p99 {:.3} ms{}",
+        windows::SIZE,
+        texts.len(),
+        wall.len(),
+        ms(0.50),
+        ms(0.99),
+        if cfg!(debug_assertions) {
+            " (debug build: run with --release)"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }
