@@ -371,7 +371,7 @@ pub(crate) fn scan(text: &str, norm: &Normalized, out: &mut Vec<Finding>) {
 }
 
 /// The part of [`scan`] that decodes encoded segments of `text` and rescans them; it needs
-/// no normalised view. `scan` = [`views_found`] of the views' matches, then this.
+/// no normalised view. `scan` = `views`, then this.
 pub(crate) fn scan_decoded(text: &str, out: &mut Vec<Finding>) {
     decoded(text, 0, out);
 }
@@ -381,29 +381,21 @@ fn scan_with(text: &str, norm: &Normalized, depth: u8, out: &mut Vec<Finding>) {
     decoded(text, depth, out);
 }
 
+/// The findings of the normalised views: `CANON` over `norm.canon`, then `SQUEEZED` over
+/// `norm.squeezed` and `norm.rot13` (a split scan finds the same matches in its own tasks and
+/// calls the same two functions).
 fn views(text: &str, norm: &Normalized, out: &mut Vec<Finding>) {
-    let canon = CANON.find_all(&norm.canon);
-    let squeezed = SQUEEZED.find_all(&norm.squeezed);
-    let rot13 = SQUEEZED.find_all(&norm.rot13);
-    views_found(text, norm, canon, [squeezed, rot13], out);
-}
-
-/// The findings of the normalised views from their pattern matches: `canon` from `CANON` over
-/// `norm.canon`, `squeezed` from `SQUEEZED` over `norm.squeezed` and `norm.rot13`.
-pub(crate) fn views_found(
-    text: &str,
-    norm: &Normalized,
-    canon: Vec<Match>,
-    squeezed: [Vec<Match>; 2],
-    out: &mut Vec<Finding>,
-) {
     let first = out.len();
     let known = OnceLock::new();
     let topic = Topic {
         fold: &norm.fold,
         known: &known,
     };
-    canon_found(text, norm, canon, &topic, out);
+    canon_found(text, norm, CANON.find_all(&norm.canon), &topic, out);
+    let squeezed = [
+        SQUEEZED.find_all(&norm.squeezed),
+        SQUEEZED.find_all(&norm.rot13),
+    ];
     squeezed_found(text, norm, squeezed, first, &topic, out);
 }
 

@@ -120,7 +120,19 @@ fn cited(text: &str, s: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::cited;
+    use super::{QUOTES, cited, quote_byte};
+
+    #[test]
+    fn the_quote_byte_precheck_knows_every_quote_mark() {
+        for q in QUOTES.iter().chain(&['»']) {
+            let mut buf = [0u8; 4];
+            let first = q.encode_utf8(&mut buf).as_bytes()[0];
+            assert!(
+                quote_byte(first),
+                "{q:?} would be skipped by quoted()'s precheck"
+            );
+        }
+    }
 
     #[test]
     fn citation_cues_match_as_in_a_lowercase_copy() {

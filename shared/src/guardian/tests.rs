@@ -262,10 +262,8 @@ fn the_warm_up_text_reaches_every_scanner_family() {
     super::warm_up();
 }
 
-/// Long inputs are scanned on two threads (`scan_plan`); every finding, its order among equal
-/// spans included, must be what the one-thread scan reports.
-#[test]
-fn a_long_input_split_across_threads_finds_what_one_thread_finds() {
+/// Every text of the evaluation corpus, joined by blank lines: long, mixed, attack-dense input.
+fn corpus_text() -> String {
     let corpus = include_str!("../../../tests/fixtures/guardian/corpus.jsonl");
     let mut joined = String::new();
     for line in corpus.lines() {
@@ -273,6 +271,14 @@ fn a_long_input_split_across_threads_finds_what_one_thread_finds() {
         joined.push_str(v["text"].as_str().unwrap());
         joined.push_str("\n\n");
     }
+    joined
+}
+
+/// Long inputs are scanned on two threads (`scan_plan`); every finding, its order among equal
+/// spans included, must be what the one-thread scan reports.
+#[test]
+fn a_long_input_split_across_threads_finds_what_one_thread_finds() {
+    let joined = corpus_text();
     let mut checked = 0;
     let mut from = 0;
     while from + SPLIT_MIN < joined.len() {
@@ -301,17 +307,7 @@ fn a_long_input_split_across_threads_finds_what_one_thread_finds() {
 /// others run on their own thread; every report matches the one-thread scan's.
 #[test]
 fn concurrent_long_scans_agree_with_one_thread_scans() {
-    let corpus = include_str!("../../../tests/fixtures/guardian/corpus.jsonl");
-    let joined: String = corpus
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-                + "\n\n"
-        })
-        .collect();
+    let joined = corpus_text();
     let texts: Vec<String> = (0..3)
         .map(|i| {
             let mut a = i * 9000;
