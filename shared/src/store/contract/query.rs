@@ -1,6 +1,6 @@
 //! Contract checks on queries (ranges, order, pagination, the gsi1 index) and on TTL expiry.
 
-use super::{CheckResult, expect_condition_failed, ok, scope};
+use super::{CheckResult, expect_canceled, expect_condition_failed, ok, scope};
 use crate::store::{
     Cond, EXPIRES_AT, GSI1PK, GSI1SK, Item, Key, Query, StoreRef, Table, TxOp, Update, now_secs,
 };
@@ -277,5 +277,35 @@ pub async fn expired_items(s: StoreRef) -> CheckResult {
         s.transact(ops).await,
         "transaction treating expired as absent",
     )?;
+    // A put-if-absent over an expired item inside a transaction replaces it; over a live one
+    // it cancels the transaction, and the update beside it is not applied.
+    let counter = Key::new(&p, "e#5");
+    let bump = || TxOp::Update {
+        table: t,
+        key: counter.clone(),
+        updates: vec![Update::add("n", 1)],
+        cond: None,
+    };
+    let over = |k: &Key| TxOp::Put {
+        table: t,
+        item: Item::new(k).with("state", "tx"),
+        cond: Some(Cond::NotExists),
+    };
+    ok(
+        s.transact(vec![bump(), over(&gone2)]).await,
+        "transaction putting over an expired item",
+    )?;
+    let got = ok(s.get(t, &gone2).await, "get replaced in transaction")?;
+    ensure!(
+        got.as_ref().and_then(|i| i.s("state")) == Some("tx"),
+        "expired item not replaced by the transaction: {got:?}"
+    );
+    let r = s.transact(vec![bump(), over(&live)]).await;
+    expect_canceled(r, &[false, true], "transaction putting over a live item")?;
+    let n = ok(s.get(t, &counter).await, "get counter")?.and_then(|i| i.n("n"));
+    ensure!(
+        n == Some(1),
+        "cancelled transaction applied its update: n = {n:?}"
+    );
     Ok(())
 }

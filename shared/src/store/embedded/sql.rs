@@ -195,21 +195,57 @@ pub(super) fn load(conn: &Connection, table: Table, key: &Key) -> StoreResult<Op
 
 /// Insert or replace a whole (already validated) item.
 pub(super) fn store(conn: &Connection, table: Table, key: &Key, item: &Item) -> StoreResult<()> {
+    write_row(
+        conn,
+        "INSERT INTO items (tbl, pk, sk, gsi1pk, gsi1sk, expires_at, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (tbl, pk, sk) DO UPDATE SET gsi1pk = excluded.gsi1pk,
+             gsi1sk = excluded.gsi1sk, expires_at = excluded.expires_at,
+             data = excluded.data",
+        table,
+        key,
+        item,
+    )
+    .map_err(backend)
+}
+
+/// Insert a whole (already validated) item only if no row has its key, expired or not.
+/// `Ok(false)`, with nothing written, if one does. Puts under `NotExists` try this first:
+/// their keys are almost always fresh (generated ids), and it saves the read of the row.
+pub(super) fn insert_new(
+    conn: &Connection,
+    table: Table,
+    key: &Key,
+    item: &Item,
+) -> StoreResult<bool> {
+    let sql = "INSERT INTO items (tbl, pk, sk, gsi1pk, gsi1sk, expires_at, data)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    match write_row(conn, sql, table, key, item) {
+        Ok(()) => Ok(true),
+        // The key's uniqueness is the only constraint a whole, validated item can break; a
+        // failed statement undoes only itself, not the transaction around it.
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(backend(e)),
+    }
+}
+
+fn write_row(
+    conn: &Connection,
+    sql: &str,
+    table: Table,
+    key: &Key,
+    item: &Item,
+) -> rusqlite::Result<()> {
     // The index holds only items with both gsi1 attributes, as in DynamoDB.
     let (gpk, gsk) = match (item.s(GSI1PK), item.s(GSI1SK)) {
         (Some(a), Some(b)) => (Some(a), Some(b)),
         _ => (None, None),
     };
-    let mut st = conn
-        .prepare_cached(
-            "INSERT INTO items (tbl, pk, sk, gsi1pk, gsi1sk, expires_at, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (tbl, pk, sk) DO UPDATE SET gsi1pk = excluded.gsi1pk,
-                 gsi1sk = excluded.gsi1sk, expires_at = excluded.expires_at,
-                 data = excluded.data",
-        )
-        .map_err(backend)?;
-    st.execute(params![
+    conn.prepare_cached(sql)?.execute(params![
         table.name(),
         key.pk,
         key.sk,
@@ -217,8 +253,7 @@ pub(super) fn store(conn: &Connection, table: Table, key: &Key, item: &Item) -> 
         gsk,
         item.n(EXPIRES_AT),
         codec::encode(item)
-    ])
-    .map_err(backend)?;
+    ])?;
     Ok(())
 }
 

@@ -234,6 +234,10 @@ fn holds(cond: Option<&Cond>, current: Option<&Item>, now: i64) -> bool {
 
 fn put(conn: &Connection, t: Table, item: &Item, cond: Option<&Cond>, now: i64) -> StoreResult<()> {
     let key = check::item(item)?;
+    if matches!(cond, Some(Cond::NotExists)) && sql::insert_new(conn, t, &key, item)? {
+        return Ok(());
+    }
+    // Unconditional, or a row has the key (perhaps expired, which `NotExists` allows).
     if cond.is_some() {
         let cur = sql::load(conn, t, &key)?;
         if !holds(cond, cur.as_ref(), now) {
@@ -291,14 +295,50 @@ fn delete(
 
 enum Write<'a> {
     Store(Table, Key, Item),
+    /// A put under `NotExists` whose row was not read: insert it only if the key is free.
+    Insert(Table, Key, Item),
     Remove(Table, &'a Key),
 }
 
+/// Why one pass of `transact_pass` did not apply.
+enum TxFail {
+    Store(StoreError),
+    /// Some row was not read but must be: a put taken for new (`Write::Insert`) found its
+    /// key taken, or another condition failed and `failed` must report every op. Nothing was
+    /// written.
+    ReadAll,
+}
+
+impl From<StoreError> for TxFail {
+    fn from(e: StoreError) -> Self {
+        TxFail::Store(e)
+    }
+}
+
 fn transact(conn: &Connection, ops: &[TxOp], now: i64) -> StoreResult<()> {
+    // First assume that puts under `NotExists` have fresh keys (generated ids: hold, ledger
+    // rows, generation) and skip reading them; if one is taken after all, or the transaction
+    // is cancelled anyway, that pass wrote nothing and a second pass reads and checks every
+    // row. Same outcome, fewer reads.
+    match transact_pass(conn, ops, now, true) {
+        Ok(()) => Ok(()),
+        Err(TxFail::Store(e)) => Err(e),
+        Err(TxFail::ReadAll) => match transact_pass(conn, ops, now, false) {
+            Ok(()) => Ok(()),
+            Err(TxFail::Store(e)) => Err(e),
+            Err(TxFail::ReadAll) => Err(StoreError::Backend(
+                "store: a put found its key taken after reading it absent".into(),
+            )),
+        },
+    }
+}
+
+fn transact_pass(conn: &Connection, ops: &[TxOp], now: i64, fresh: bool) -> Result<(), TxFail> {
     // Every condition is evaluated (not just up to the first failure) so `failed` is complete,
     // as DynamoDB's CancellationReasons are.
     let mut failed = vec![false; ops.len()];
     let mut currents = Vec::with_capacity(ops.len());
+    let mut unread = vec![false; ops.len()];
     for (i, op) in ops.iter().enumerate() {
         let (t, key, cond) = match op {
             TxOp::Put { table, item, cond } => {
@@ -315,21 +355,32 @@ fn transact(conn: &Connection, ops: &[TxOp], now: i64) -> StoreResult<()> {
         };
         let cur = match (cond, op) {
             (None, TxOp::Put { .. } | TxOp::Delete { .. }) => None,
+            (Some(Cond::NotExists), TxOp::Put { .. }) if fresh => {
+                unread[i] = true;
+                None
+            }
             _ => sql::load(conn, t, &key)?,
         };
         failed[i] = !holds(cond, cur.as_ref(), now);
         currents.push(cur);
     }
     if failed.iter().any(|f| *f) {
-        return Err(StoreError::TransactionCanceled { failed });
+        if unread.iter().any(|u| *u) {
+            return Err(TxFail::ReadAll);
+        }
+        return Err(StoreError::TransactionCanceled { failed }.into());
     }
     // Compute every new item before writing any, so a validation error writes nothing.
     let mut writes = Vec::with_capacity(ops.len());
-    for (op, cur) in ops.iter().zip(currents) {
+    for ((op, cur), unread) in ops.iter().zip(currents).zip(unread) {
         match op {
             TxOp::Put { table, item, .. } => {
                 let key = check::item(item)?;
-                writes.push(Write::Store(*table, key, item.clone()));
+                writes.push(if unread {
+                    Write::Insert(*table, key, item.clone())
+                } else {
+                    Write::Store(*table, key, item.clone())
+                });
             }
             TxOp::Update {
                 table,
@@ -344,11 +395,17 @@ fn transact(conn: &Connection, ops: &[TxOp], now: i64) -> StoreResult<()> {
             TxOp::Check { .. } => {}
         }
     }
-    // A savepoint so an I/O error halfway leaves none of this op's rows in the batch.
+    // A savepoint so an I/O error halfway (or a taken key) leaves none of this op's rows in
+    // the batch.
     sql::exec(conn, "SAVEPOINT tx").map_err(backend)?;
     let r = writes.iter().try_for_each(|w| match w {
-        Write::Store(t, key, item) => sql::store(conn, *t, key, item),
-        Write::Remove(t, key) => sql::remove(conn, *t, key),
+        Write::Store(t, key, item) => sql::store(conn, *t, key, item).map_err(TxFail::from),
+        Write::Insert(t, key, item) => match sql::insert_new(conn, *t, key, item) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(TxFail::ReadAll),
+            Err(e) => Err(e.into()),
+        },
+        Write::Remove(t, key) => sql::remove(conn, *t, key).map_err(TxFail::from),
     });
     if r.is_err() && !conn.is_autocommit() {
         let _ = sql::exec(conn, "ROLLBACK TO tx");
