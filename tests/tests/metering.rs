@@ -253,6 +253,26 @@ async fn a_hold_settles_at_most_once_and_sweeper_voids_leftovers() {
         .await
         .unwrap();
         assert_eq!(late, SettleOutcome::AlreadySettled);
+        // A hold that was never written (its write lost in a crash) is an error, not a free
+        // answer: settling it changes nothing.
+        let ghost = metering::Hold {
+            id: "hold_never_written".into(),
+            account_id: acct.clone(),
+            amount: MicroCredits(7),
+        };
+        let r = metering::settle(
+            &store,
+            &ghost,
+            Settlement {
+                actual: MicroCredits(5),
+                generation: None,
+                usage: None,
+                idempotency: None,
+            },
+        )
+        .await;
+        let e = r.expect_err("settling a missing hold must fail");
+        assert_eq!(e.status.as_u16(), 500, "{name}");
         metering::void(&store, &h3).await.unwrap();
         let (avail, held) = accounts::verify_ledger(&store, &acct).await.unwrap();
         assert_eq!(held, MicroCredits::ZERO, "{name}");

@@ -4,6 +4,7 @@
 //! release lease → headers.
 //!
 //! The three pre-call writes are independent, so they run concurrently: one store round trip.
+//! On the embedded store their commit runs in the background, overlapping the upstream call.
 //! A `Ticket` owns everything taken on the way; if it is dropped without being settled or
 //! failed (panic, client gone before a non-streamed answer), its Drop voids the hold and frees
 //! the lease and the idempotency claim in a background task, so nothing stays held.
@@ -129,30 +130,37 @@ pub async fn begin_with_hold(
     let hash = idempotency::request_hash(method, path, body);
     let lease_ttl = lease_ttl_secs();
     let generation_id = format!("gen_{}", uuid::Uuid::now_v7().simple());
-    let (rate, lease, claim, held) = tokio::join!(
-        ratelimit::admit(store, &key_id, limits, now),
-        ratelimit::acquire_lease(store, &key_id, limits.concurrent, lease_ttl, now),
-        async {
-            match &idem_key {
-                Some(k) => idempotency::claim(store, &account, k, &hash, lease_ttl, now)
-                    .await
-                    .map(Some),
-                None => Ok(None),
+    // Their commit overlaps the upstream call (`store::commit_later`); the settlement, which
+    // must commit before the answer leaves, commits after them.
+    let (rate, lease, claim, held) = crate::store::commit_later(async {
+        tokio::join!(
+            ratelimit::admit(store, &key_id, limits, now),
+            ratelimit::acquire_lease(store, &key_id, limits.concurrent, lease_ttl, now),
+            async {
+                match &idem_key {
+                    Some(k) => idempotency::claim(store, &account, k, &hash, lease_ttl, now)
+                        .await
+                        .map(Some),
+                    None => Ok(None),
+                }
+            },
+            async {
+                match hold {
+                    Some(HoldSpec {
+                        amount,
+                        deadline_secs,
+                        ..
+                    }) => {
+                        metering::hold(store, &account, amount, &generation_id, deadline_secs, now)
+                            .await
+                            .map(Some)
+                    }
+                    None => Ok(None),
+                }
             }
-        },
-        async {
-            match hold {
-                Some(HoldSpec {
-                    amount,
-                    deadline_secs,
-                    ..
-                }) => metering::hold(store, &account, amount, &generation_id, deadline_secs, now)
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        }
-    );
+        )
+    })
+    .await;
     let owned = match &claim {
         Ok(Some(Claim::Owned(t))) => Some(t.clone()),
         _ => None,

@@ -180,7 +180,16 @@ pub async fn settle(
         Ok(()) => Ok(SettleOutcome::Charged(charge)),
         Err(StoreError::TransactionCanceled { failed }) => {
             if failed.first().copied().unwrap_or(false) {
-                Ok(SettleOutcome::AlreadySettled)
+                // Not HELD: settled or voided already, unless the hold is not there at all
+                // (its write was lost, `store::commit_later`). Then this request was never
+                // paid for and must not be answered as if it were.
+                match store.get(Table::Holds, &hold_key(&hold.id)).await? {
+                    Some(_) => Ok(SettleOutcome::AlreadySettled),
+                    None => Err(ApiError::internal(format!(
+                        "settlement of {}: the hold is missing",
+                        hold.id
+                    ))),
+                }
             } else {
                 Err(ApiError::internal(format!(
                     "settlement of {} cancelled: {failed:?}",

@@ -27,7 +27,7 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Semaphore, mpsc};
-use writer::{Op, Out, Writer};
+use writer::{Inline, Op, Out, Writer};
 
 /// Read connections (and blocking threads) in use at once; also how many stay open idle.
 const MAX_READERS: usize = 8;
@@ -164,14 +164,27 @@ impl EmbeddedEngine {
     }
 
     async fn write(&self, op: Op) -> StoreResult<Out> {
-        let done = self.writer.enqueue(op);
+        let done = self.writer.enqueue(op, crate::store::commit_is_deferred());
         // Let the ops of the same request (begin's and settle's are issued together) and any
         // other ready task queue theirs first, so one commit covers them all.
         tokio::task::yield_now().await;
-        if !self.writer.commit_inline() {
-            // Busy: the writer thread takes the queue. A failed send means a wake-up is
-            // already pending, which covers this op too.
-            let _ = self.wake.try_send(());
+        match self.writer.commit_inline(false) {
+            Inline::Done => {}
+            // The writer thread takes the queue. A failed send means a wake-up is already
+            // pending, which covers this op too.
+            Inline::Busy => {
+                let _ = self.wake.try_send(());
+            }
+            // Commit-later ops were applied: commit them in a task of their own, which runs
+            // once this one waits (for a request, on its upstream call).
+            Inline::Open => {
+                let (writer, wake) = (Arc::clone(&self.writer), self.wake.clone());
+                tokio::spawn(async move {
+                    if writer.commit_inline(true) == Inline::Busy {
+                        let _ = wake.try_send(());
+                    }
+                });
+            }
         }
         done.await.map_err(|_| stopped())?
     }
@@ -362,6 +375,57 @@ mod tests {
             peak < 4 * WAL_REWIND_FRAMES as u32,
             "WAL peaked at {peak} frames"
         );
+    }
+
+    /// A second engine on the same file reads only what the first has committed.
+    async fn committed(other: &EmbeddedEngine, key: &Key) -> bool {
+        other
+            .get(Table::Idempotency, key)
+            .await
+            .expect("get")
+            .is_some()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn commit_later_writes_are_final_at_once_and_committed_soon() {
+        let dir = std::env::temp_dir().join(format!("hexaclaw-later-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("store.db");
+        let (s, other) = (
+            EmbeddedEngine::open(&path).expect("open"),
+            EmbeddedEngine::open(&path).expect("open other"),
+        );
+        let (a, b) = (Key::new("p", "a"), Key::new("p", "b"));
+        let put_new = |k: &Key| s.put(Table::Idempotency, Item::new(k), Some(Cond::NotExists));
+        // Answered once applied: a second put-if-absent of the same key already sees it.
+        crate::store::commit_later(async {
+            put_new(&a).await.expect("first put");
+            let again = put_new(&a).await;
+            assert!(
+                matches!(again, Err(StoreError::ConditionFailed)),
+                "{again:?}"
+            );
+        })
+        .await;
+        // Committed in the background, with no other write to carry it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !committed(&other, &a).await {
+            assert!(std::time::Instant::now() < deadline, "never committed");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // Any later write returns only once the commit-later writes before it are committed.
+        for i in 0..50 {
+            let k = Key::new("p", format!("later-{i}"));
+            crate::store::commit_later(put_new(&k))
+                .await
+                .expect("put later");
+            s.put(Table::Idempotency, Item::new(&b), None)
+                .await
+                .expect("put");
+            assert!(committed(&other, &k).await, "round {i}: not committed");
+        }
+        drop((s, other));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]

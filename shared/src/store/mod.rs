@@ -551,6 +551,31 @@ pub trait Store: Send + Sync + 'static {
 /// A shared handle to whichever engine is configured.
 pub type StoreRef = Arc<dyn Store>;
 
+tokio::task_local! {
+    static COMMIT_LATER: ();
+}
+
+/// Run `writes` with their commit taken off the caller's path: each write's result, a failed
+/// condition included, is final when it returns, but the embedded engine commits it a moment
+/// later in the background (or with whichever commit comes first) instead of before
+/// returning. For the pre-call writes of a request (rate window, lease, idempotency claim,
+/// hold), whose commit then overlaps the upstream call. Every later write of this process
+/// commits after them, so a settlement that commits proves they did.
+///
+/// What a crash in between loses: those writes, as if the request had never started (its
+/// hold never taken, its lease never held, its rate-window count and idempotency claim
+/// never made), while its upstream call may already be under way. It was not answered and
+/// is not charged; a settled hold would have been voided by the sweeper instead.
+/// DynamoDB's writes are durable when they return, so that engine ignores this.
+pub async fn commit_later<F: std::future::Future>(writes: F) -> F::Output {
+    COMMIT_LATER.scope((), writes).await
+}
+
+/// Whether the current task runs inside [`commit_later`].
+pub(crate) fn commit_is_deferred() -> bool {
+    COMMIT_LATER.try_with(|_| ()).is_ok()
+}
+
 /// Current time in epoch seconds, the clock for TTL checks.
 pub fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()

@@ -5,6 +5,11 @@
 //! concurrent ones still share a commit. When the connection is busy, the writer thread is
 //! woken and commits the queue instead (group commit under load; it may wait for another
 //! process's write lock, which an async worker must not). Each op is all-or-nothing on its own.
+//!
+//! Ops queued under `store::commit_later` may be answered once applied, before their
+//! transaction commits: a batch of nothing but such ops leaves the transaction open, and the
+//! caller has it committed in the background (`Inline::Open`). The next batch of any kind
+//! joins that transaction and commits it, and the writer thread never leaves one open.
 
 use super::sql::{self, backend};
 use crate::store::{
@@ -27,6 +32,19 @@ pub(super) struct Writer {
     queue: Mutex<Vec<Job>>,
 }
 
+/// What `commit_inline` left behind.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Inline {
+    /// Everything queued is committed (or was already).
+    Done,
+    /// The connection was busy, or more is queued than one inline batch: the writer thread
+    /// must take over.
+    Busy,
+    /// Ops were applied and answered but their transaction is still open: commit it soon
+    /// (`commit_inline(true)`).
+    Open,
+}
+
 impl Writer {
     pub(super) fn new(conn: Connection) -> Self {
         Writer {
@@ -39,10 +57,11 @@ impl Writer {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queue an op; its result arrives on the returned receiver once committed.
-    pub(super) fn enqueue(&self, op: Op) -> oneshot::Receiver<StoreResult<Out>> {
+    /// Queue an op; its result arrives on the returned receiver once committed, or once
+    /// applied if `later` (the op runs under `store::commit_later`).
+    pub(super) fn enqueue(&self, op: Op, later: bool) -> oneshot::Receiver<StoreResult<Out>> {
         let (reply, rx) = oneshot::channel();
-        self.queue().push(Job { op, reply });
+        self.queue().push(Job { op, reply, later });
         rx
     }
 
@@ -52,41 +71,71 @@ impl Writer {
         q.drain(..n).collect()
     }
 
-    /// Commit queued ops now, on this thread, if the connection is free and no other process
-    /// holds the file's write lock. Never waits. Returns false if ops may be left in the queue
-    /// (connection busy, or more queued than one inline batch): wake the writer thread then.
-    pub(super) fn commit_inline(&self) -> bool {
+    /// Apply and commit queued ops now, on this thread, if the connection is free and no
+    /// other process holds the file's write lock. Never waits. A batch of nothing but
+    /// commit-later ops is applied and answered, and its transaction left open (`Open`),
+    /// unless `close`, which also commits a transaction an earlier batch left open.
+    pub(super) fn commit_inline(&self, close: bool) -> Inline {
         let conn = match self.conn.try_lock() {
             Ok(c) => c,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => return false,
+            Err(TryLockError::WouldBlock) => return Inline::Busy,
         };
         let mut batch = self.take(MAX_INLINE_BATCH);
+        let open = !conn.is_autocommit();
         if batch.is_empty() {
-            return true;
+            if open && close {
+                commit_open(&conn);
+            }
+            return Inline::Done;
         }
-        // Another process writing: no waiting here; the writer thread waits instead.
-        if conn.busy_timeout(Duration::ZERO).is_err() {
-            self.queue().splice(0..0, batch);
-            return false;
+        if !open {
+            // Another process writing: no waiting here; the writer thread waits instead.
+            if conn.busy_timeout(Duration::ZERO).is_err() {
+                self.queue().splice(0..0, batch);
+                return Inline::Busy;
+            }
+            let began = sql::exec(&conn, "BEGIN IMMEDIATE");
+            let _ = conn.busy_timeout(sql::BUSY_TIMEOUT);
+            if began.is_err() {
+                self.queue().splice(0..0, batch);
+                return Inline::Busy;
+            }
         }
-        let began = sql::exec(&conn, "BEGIN IMMEDIATE");
-        let _ = conn.busy_timeout(sql::BUSY_TIMEOUT);
-        if began.is_err() {
-            self.queue().splice(0..0, batch);
-            return false;
+        let keep_open = !close && batch.iter().all(|j| j.later);
+        finish_batch(&conn, &mut batch, !keep_open);
+        if !self.queue().is_empty() {
+            Inline::Busy
+        } else if keep_open && !conn.is_autocommit() {
+            Inline::Open
+        } else {
+            Inline::Done
         }
-        finish_batch(&conn, &mut batch);
-        self.queue().is_empty()
     }
 
-    /// Run `f` on the write connection, waiting for any commit in progress.
+    /// Run `f` on the write connection, waiting for any commit in progress; a transaction
+    /// left open is committed first.
     pub(super) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
-        f(&self.lock_conn())
+        let conn = self.lock_conn();
+        commit_open(&conn);
+        f(&conn)
     }
 
     fn lock_conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Commit the transaction a commit-later batch left open, if any. Its ops were answered
+/// already; if the commit fails they are lost (see `store::commit_later` for what that means)
+/// and the failure is logged.
+fn commit_open(conn: &Connection) {
+    if conn.is_autocommit() {
+        return;
+    }
+    if let Err(e) = sql::exec(conn, "COMMIT") {
+        let _ = sql::exec(conn, "ROLLBACK");
+        tracing::error!(error = %e, "store: commit of applied writes failed; they are lost");
     }
 }
 
@@ -136,6 +185,8 @@ pub(super) enum Out {
 pub(super) struct Job {
     pub op: Op,
     pub reply: oneshot::Sender<StoreResult<Out>>,
+    /// Queued under `store::commit_later`: may be answered before its commit.
+    pub later: bool,
 }
 
 /// The writer thread: each wake-up commits the queue until it is empty. It ends when the
@@ -150,10 +201,17 @@ pub(super) fn run(w: std::sync::Arc<Writer>, mut wake: mpsc::Receiver<()>) {
             }
             commit_batch(&conn, &mut batch);
         }
+        // Woken to commit what an inline batch left open, or anyway: never leave it open.
+        commit_open(&conn);
     }
 }
 
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
+    if !conn.is_autocommit() {
+        // Joins the transaction a commit-later batch left open.
+        finish_batch(conn, batch, true);
+        return;
+    }
     if let Err(e) = sql::exec(conn, "BEGIN IMMEDIATE") {
         let msg = format!("sqlite begin: {e}");
         for job in batch.drain(..) {
@@ -161,11 +219,12 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
         }
         return;
     }
-    finish_batch(conn, batch);
+    finish_batch(conn, batch, true);
 }
 
-/// Apply each op of `batch` inside the transaction already begun, commit, and reply to each.
-fn finish_batch(conn: &Connection, batch: &mut Vec<Job>) {
+/// Apply each op of `batch` inside the transaction already begun, commit (unless not
+/// `commit`: every op is commit-later), and reply to each.
+fn finish_batch(conn: &Connection, batch: &mut Vec<Job>, commit: bool) {
     let now = now_secs();
     let mut results = Vec::with_capacity(batch.len());
     let mut lost = None;
@@ -183,6 +242,7 @@ fn finish_batch(conn: &Connection, batch: &mut Vec<Job>) {
     }
     let committed = match lost {
         Some(msg) => Err(msg),
+        None if !commit => Ok(()),
         None => sql::exec(conn, "COMMIT").map_err(|e| {
             let _ = sql::exec(conn, "ROLLBACK");
             format!("sqlite commit: {e}")
