@@ -307,5 +307,15 @@ pub async fn expired_items(s: StoreRef) -> CheckResult {
         n == Some(1),
         "cancelled transaction applied its update: n = {n:?}"
     );
+    // The next write starts from the row as it is, not as the cancelled transaction left it.
+    ok(
+        s.transact(vec![bump()]).await,
+        "bump after a cancelled transaction",
+    )?;
+    let n = ok(s.get(t, &counter).await, "get counter again")?.and_then(|i| i.n("n"));
+    ensure!(
+        n == Some(2),
+        "a write after a cancelled transaction saw n = {n:?}"
+    );
     Ok(())
 }
