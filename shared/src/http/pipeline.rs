@@ -130,9 +130,10 @@ pub async fn begin_with_hold(
     let hash = idempotency::request_hash(method, path, body);
     let lease_ttl = lease_ttl_secs();
     let generation_id = format!("gen_{}", uuid::Uuid::now_v7().simple());
-    // Their commit overlaps the upstream call (`store::commit_later`); the settlement, which
-    // must commit before the answer leaves, commits after them.
-    let (rate, lease, claim, held) = crate::store::commit_later(async {
+    // One wave of writes (`store::wave`) whose commit overlaps the upstream call
+    // (`store::commit_later`); the settlement, which must commit before the answer leaves,
+    // commits after them.
+    let (rate, lease, claim, held) = crate::store::commit_later(crate::store::wave(async {
         tokio::join!(
             ratelimit::admit(store, &key_id, limits, now),
             ratelimit::acquire_lease(store, &key_id, limits.concurrent, lease_ttl, now),
@@ -159,7 +160,7 @@ pub async fn begin_with_hold(
                 }
             }
         )
-    })
+    }))
     .await;
     let owned = match &claim {
         Ok(Some(Claim::Owned(t))) => Some(t.clone()),
@@ -361,7 +362,8 @@ impl Ticket {
                 ratelimit::release_lease(&state.store, l).await;
             }
         };
-        let (result, ()) = tokio::join!(settle_fut, release_fut);
+        let (result, ()) =
+            crate::store::wave(async { tokio::join!(settle_fut, release_fut) }).await;
         match result {
             Ok(SettleOutcome::Charged(c)) => {
                 self.idem = None;

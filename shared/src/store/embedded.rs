@@ -35,8 +35,9 @@ const MAX_READERS: usize = 8;
 /// Item store on a local SQLite file.
 pub struct EmbeddedEngine {
     writer: Arc<Writer>,
-    /// Wakes the writer thread (capacity 1: one pending wake-up covers any number of ops).
-    wake: mpsc::Sender<()>,
+    /// Commits the queue inline or wakes the writer thread (`Committer`); a `store::wave`
+    /// runs it once all its writes have queued.
+    committer: Arc<dyn crate::store::Flush>,
     /// None for in-memory databases, whose only connection is the writer's.
     readers: Option<Arc<ReadPool>>,
     /// Dropping it stops the checkpoint thread (file databases only).
@@ -127,14 +128,18 @@ impl EmbeddedEngine {
         let (wake, woken) = mpsc::channel(1);
         let writer = Arc::new(Writer::new(conn));
         let for_thread = Arc::clone(&writer);
-        // The thread ends when the engine (the only sender) is dropped.
+        // The thread ends when the engine (and with it the `Committer`, the sender) is dropped.
         std::thread::Builder::new()
             .name("hexaclaw-store-writer".into())
             .spawn(move || writer::run(for_thread, woken))
             .map_err(|e| StoreError::Backend(format!("cannot start store writer: {e}")))?;
+        let committer = Arc::new(Committer {
+            writer: Arc::clone(&writer),
+            wake: wake.clone(),
+        });
         Ok(EmbeddedEngine {
             writer,
-            wake,
+            committer,
             readers,
             _checkpointer: None,
         })
@@ -165,25 +170,14 @@ impl EmbeddedEngine {
 
     async fn write(&self, op: Op) -> StoreResult<Out> {
         let done = self.writer.enqueue(op, crate::store::commit_is_deferred());
-        // Let the ops of the same request (begin's and settle's are issued together) and any
-        // other ready task queue theirs first, so one commit covers them all.
-        tokio::task::yield_now().await;
-        match self.writer.commit_inline(false) {
-            Inline::Done => {}
-            // The writer thread takes the queue. A failed send means a wake-up is already
-            // pending, which covers this op too.
-            Inline::Busy => {
-                let _ = self.wake.try_send(());
-            }
-            // Commit-later ops were applied: commit them in a task of their own, which runs
-            // once this one waits (for a request, on its upstream call).
-            Inline::Open => {
-                let (writer, wake) = (Arc::clone(&self.writer), self.wake.clone());
-                tokio::spawn(async move {
-                    if writer.commit_inline(true) == Inline::Busy {
-                        let _ = wake.try_send(());
-                    }
-                });
+        match crate::store::flush_in_wave(&self.committer) {
+            // The wave commits once all its writes have queued.
+            Some(flushed) => flushed.await,
+            None => {
+                // Let the ops of the same request and any other ready task queue theirs
+                // first, so one commit covers them all.
+                tokio::task::yield_now().await;
+                self.committer.flush();
             }
         }
         done.await.map_err(|_| stopped())?
@@ -206,6 +200,37 @@ impl EmbeddedEngine {
         })
         .await
         .map_err(|e| StoreError::Backend(format!("store read task failed: {e}")))?
+    }
+}
+
+/// Commits the writer's queue from an async task.
+struct Committer {
+    writer: Arc<Writer>,
+    /// Wakes the writer thread (capacity 1: one pending wake-up covers any number of ops).
+    /// The thread ends once every sender is gone: the engine's, and any a commit task holds.
+    wake: mpsc::Sender<()>,
+}
+
+impl crate::store::Flush for Committer {
+    fn flush(&self) {
+        match self.writer.commit_inline(false) {
+            Inline::Done => {}
+            // The writer thread takes the queue. A failed send means a wake-up is already
+            // pending, which covers these ops too.
+            Inline::Busy => {
+                let _ = self.wake.try_send(());
+            }
+            // Commit-later ops were applied: commit them in a task of their own, which runs
+            // once this one waits (for a request, on its upstream call).
+            Inline::Open => {
+                let (writer, wake) = (Arc::clone(&self.writer), self.wake.clone());
+                tokio::spawn(async move {
+                    if writer.commit_inline(true) == Inline::Busy {
+                        let _ = wake.try_send(());
+                    }
+                });
+            }
+        }
     }
 }
 
@@ -309,7 +334,7 @@ impl Store for EmbeddedEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{EXPIRES_AT, now_secs};
+    use crate::store::{EXPIRES_AT, Update, now_secs};
 
     #[tokio::test]
     async fn in_memory_sweep_removes_only_expired_items() {
@@ -425,6 +450,64 @@ mod tests {
             assert!(committed(&other, &k).await, "round {i}: not committed");
         }
         drop((s, other));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_wave_answers_each_of_its_writes() {
+        let s = EmbeddedEngine::open_in_memory().expect("open");
+        let t = Table::Idempotency;
+        let (a, n) = (Key::new("w", "a"), Key::new("w", "n"));
+        let put_a = || s.put(t, Item::new(&a).with("v", 1), Some(Cond::NotExists));
+        let add = [Update::add("n", 1)];
+        let bump = || s.update(t, &n, &add, None);
+        let (first, second, one, two, seen) = crate::store::wave(async {
+            tokio::join!(put_a(), put_a(), bump(), bump(), s.get(t, &a))
+        })
+        .await;
+        // Applied in the order queued: one put wins, both bumps count, the read sees the put.
+        assert!(first.is_ok(), "{first:?}");
+        assert!(
+            matches!(second, Err(StoreError::ConditionFailed)),
+            "{second:?}"
+        );
+        let mut ns = [one.expect("bump").n("n"), two.expect("bump").n("n")];
+        ns.sort();
+        assert_eq!(ns, [Some(1), Some(2)]);
+        assert!(seen.expect("get").is_some());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wave_waits_for_a_busy_writer() {
+        let dir = std::env::temp_dir().join(format!("hexaclaw-wave-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let s = Arc::new(EmbeddedEngine::open(&dir.join("store.db")).expect("open"));
+        // Someone else holds the write connection: the wave cannot commit inline.
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let busy = {
+            let s = Arc::clone(&s);
+            std::thread::spawn(move || {
+                s.writer.with_conn(|_| {
+                    held_tx.send(()).expect("signal");
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                })
+            })
+        };
+        held_rx.recv().expect("held");
+        let t = Table::Idempotency;
+        let (x, y) = (Key::new("w", "x"), Key::new("w", "y"));
+        let (rx, ry) = crate::store::wave(async {
+            tokio::join!(
+                s.put(t, Item::new(&x), Some(Cond::NotExists)),
+                s.put(t, Item::new(&y), Some(Cond::NotExists))
+            )
+        })
+        .await;
+        assert!(rx.is_ok() && ry.is_ok(), "{rx:?} {ry:?}");
+        busy.join().expect("busy thread");
+        assert!(s.get(t, &x).await.expect("get").is_some());
+        assert!(s.get(t, &y).await.expect("get").is_some());
+        drop(s);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

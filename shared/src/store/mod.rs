@@ -576,6 +576,75 @@ pub(crate) fn commit_is_deferred() -> bool {
     COMMIT_LATER.try_with(|_| ()).is_ok()
 }
 
+/// Commits what an engine has queued; registered by a write inside a [`wave`].
+pub(crate) trait Flush: Send + Sync {
+    fn flush(&self);
+}
+
+/// The flush a wave's writes have asked for.
+#[derive(Default)]
+struct Wave {
+    flush: std::cell::Cell<Option<Arc<dyn Flush>>>,
+}
+
+tokio::task_local! {
+    static WAVE: Wave;
+}
+
+/// Run `writes`, several store writes issued together (a `join!`), as one wave: each write
+/// only queues its op, and once all of them wait, the wave commits the queue in one go and
+/// carries on. Outside a wave, the embedded engine's writes gather by yielding to the
+/// scheduler instead, which costs a round trip through it. DynamoDB's writes are plain calls
+/// either way.
+pub async fn wave<F: std::future::Future>(writes: F) -> F::Output {
+    WAVE.scope(Wave::default(), async move {
+        let mut writes = std::pin::pin!(writes);
+        std::future::poll_fn(|cx| {
+            loop {
+                if let std::task::Poll::Ready(v) = writes.as_mut().poll(cx) {
+                    return std::task::Poll::Ready(v);
+                }
+                // Pending: every write of the wave has queued its op (or waits on something
+                // else, which registered a waker). Commit, then poll the writes again.
+                match WAVE.with(|w| w.flush.take()) {
+                    Some(f) => f.flush(),
+                    None => return std::task::Poll::Pending,
+                }
+            }
+        })
+        .await
+    })
+    .await
+}
+
+/// Inside a [`wave`], ask it to run `flush` once all its writes wait, and return the future
+/// to await before the op's result: it is pending exactly once, without a waker, because the
+/// wave polls again right after flushing. `None` outside a wave.
+pub(crate) fn flush_in_wave(flush: &Arc<dyn Flush>) -> Option<FlushedByWave> {
+    WAVE.try_with(|w| w.flush.set(Some(Arc::clone(flush))))
+        .ok()
+        .map(|()| FlushedByWave(false))
+}
+
+/// See [`flush_in_wave`]. Must only be awaited inside the wave that will flush.
+pub(crate) struct FlushedByWave(bool);
+
+impl std::future::Future for FlushedByWave {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            // No waker: the enclosing wave re-polls after it flushes.
+            self.0 = true;
+            std::task::Poll::Pending
+        }
+    }
+}
+
 /// Current time in epoch seconds, the clock for TTL checks.
 pub fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()

@@ -190,7 +190,7 @@ pub(super) struct Job {
 }
 
 /// The writer thread: each wake-up commits the queue until it is empty. It ends when the
-/// engine (the only sender) is dropped.
+/// engine (its `Committer`, the sender) is dropped.
 pub(super) fn run(w: std::sync::Arc<Writer>, mut wake: mpsc::Receiver<()>) {
     while wake.blocking_recv().is_some() {
         let conn = w.lock_conn();
