@@ -19,6 +19,7 @@ use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 use axum::response::IntoResponse;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// How a route enters the pipeline.
@@ -62,6 +63,32 @@ pub struct Ticket {
     pub generation_id: String,
     pub started: Instant,
     done: bool,
+    _in_flight: InFlight,
+}
+
+/// Requests of this process between `begin` and the end of their ticket.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// One request counted in `IN_FLIGHT` while this lives.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether this is the only request in flight: then a wave of writes commits at once,
+/// otherwise it lets other requests' writes gather into the same commit (`store::wave`).
+fn alone() -> bool {
+    IN_FLIGHT.load(Ordering::Relaxed) <= 1
 }
 
 /// Seconds a concurrency lease lives if its holder dies (longest request + margin).
@@ -133,34 +160,44 @@ pub async fn begin_with_hold(
     // One wave of writes (`store::wave`) whose commit overlaps the upstream call
     // (`store::commit_later`); the settlement, which must commit before the answer leaves,
     // commits after them.
-    let (rate, lease, claim, held) = crate::store::commit_later(crate::store::wave(async {
-        tokio::join!(
-            ratelimit::admit(store, &key_id, limits, now),
-            ratelimit::acquire_lease(store, &key_id, limits.concurrent, lease_ttl, now),
-            async {
-                match &idem_key {
-                    Some(k) => idempotency::claim(store, &account, k, &hash, lease_ttl, now)
+    let in_flight = InFlight::enter();
+    let alone = alone();
+    let (rate, lease, claim, held) = crate::store::commit_later(
+        alone,
+        crate::store::wave(alone, async {
+            tokio::join!(
+                ratelimit::admit(store, &key_id, limits, now),
+                ratelimit::acquire_lease(store, &key_id, limits.concurrent, lease_ttl, now),
+                async {
+                    match &idem_key {
+                        Some(k) => idempotency::claim(store, &account, k, &hash, lease_ttl, now)
+                            .await
+                            .map(Some),
+                        None => Ok(None),
+                    }
+                },
+                async {
+                    match hold {
+                        Some(HoldSpec {
+                            amount,
+                            deadline_secs,
+                            ..
+                        }) => metering::hold(
+                            store,
+                            &account,
+                            amount,
+                            &generation_id,
+                            deadline_secs,
+                            now,
+                        )
                         .await
                         .map(Some),
-                    None => Ok(None),
-                }
-            },
-            async {
-                match hold {
-                    Some(HoldSpec {
-                        amount,
-                        deadline_secs,
-                        ..
-                    }) => {
-                        metering::hold(store, &account, amount, &generation_id, deadline_secs, now)
-                            .await
-                            .map(Some)
+                        None => Ok(None),
                     }
-                    None => Ok(None),
                 }
-            }
-        )
-    }))
+            )
+        }),
+    )
     .await;
     let owned = match &claim {
         Ok(Some(Claim::Owned(t))) => Some(t.clone()),
@@ -236,6 +273,7 @@ pub async fn begin_with_hold(
         generation_id,
         started: Instant::now(),
         done: false,
+        _in_flight: in_flight,
     })))
 }
 
@@ -363,7 +401,7 @@ impl Ticket {
             }
         };
         let (result, ()) =
-            crate::store::wave(async { tokio::join!(settle_fut, release_fut) }).await;
+            crate::store::wave(alone(), async { tokio::join!(settle_fut, release_fut) }).await;
         match result {
             Ok(SettleOutcome::Charged(c)) => {
                 self.idem = None;
@@ -450,6 +488,7 @@ impl Drop for Ticket {
             generation_id: std::mem::take(&mut self.generation_id),
             started: self.started,
             done: true,
+            _in_flight: InFlight::enter(),
         };
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move { rest.cleanup().await });

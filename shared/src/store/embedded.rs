@@ -423,7 +423,7 @@ mod tests {
         let (a, b) = (Key::new("p", "a"), Key::new("p", "b"));
         let put_new = |k: &Key| s.put(Table::Idempotency, Item::new(k), Some(Cond::NotExists));
         // Answered once applied: a second put-if-absent of the same key already sees it.
-        crate::store::commit_later(async {
+        crate::store::commit_later(true, async {
             put_new(&a).await.expect("first put");
             let again = put_new(&a).await;
             assert!(
@@ -441,7 +441,7 @@ mod tests {
         // Any later write returns only once the commit-later writes before it are committed.
         for i in 0..50 {
             let k = Key::new("p", format!("later-{i}"));
-            crate::store::commit_later(put_new(&k))
+            crate::store::commit_later(true, put_new(&k))
                 .await
                 .expect("put later");
             s.put(Table::Idempotency, Item::new(&b), None)
@@ -461,7 +461,7 @@ mod tests {
         let put_a = || s.put(t, Item::new(&a).with("v", 1), Some(Cond::NotExists));
         let add = [Update::add("n", 1)];
         let bump = || s.update(t, &n, &add, None);
-        let (first, second, one, two, seen) = crate::store::wave(async {
+        let (first, second, one, two, seen) = crate::store::wave(true, async {
             tokio::join!(put_a(), put_a(), bump(), bump(), s.get(t, &a))
         })
         .await;
@@ -496,7 +496,7 @@ mod tests {
         held_rx.recv().expect("held");
         let t = Table::Idempotency;
         let (x, y) = (Key::new("w", "x"), Key::new("w", "y"));
-        let (rx, ry) = crate::store::wave(async {
+        let (rx, ry) = crate::store::wave(true, async {
             tokio::join!(
                 s.put(t, Item::new(&x), Some(Cond::NotExists)),
                 s.put(t, Item::new(&y), Some(Cond::NotExists))

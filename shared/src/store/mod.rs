@@ -567,7 +567,10 @@ tokio::task_local! {
 /// never made), while its upstream call may already be under way. It was not answered and
 /// is not charged; a settled hold would have been voided by the sweeper instead.
 /// DynamoDB's writes are durable when they return, so that engine ignores this.
-pub async fn commit_later<F: std::future::Future>(writes: F) -> F::Output {
+pub async fn commit_later<F: std::future::Future>(later: bool, writes: F) -> F::Output {
+    if !later {
+        return writes.await;
+    }
     COMMIT_LATER.scope((), writes).await
 }
 
@@ -594,9 +597,14 @@ tokio::task_local! {
 /// Run `writes`, several store writes issued together (a `join!`), as one wave: each write
 /// only queues its op, and once all of them wait, the wave commits the queue in one go and
 /// carries on. Outside a wave, the embedded engine's writes gather by yielding to the
-/// scheduler instead, which costs a round trip through it. DynamoDB's writes are plain calls
-/// either way.
-pub async fn wave<F: std::future::Future>(writes: F) -> F::Output {
+/// scheduler instead, which costs a round trip through it but lets every other ready task
+/// queue its writes into the same commit: what a busy gateway wants. So `alone` (nothing
+/// else is likely to write now) picks the wave, and otherwise the writes gather as usual.
+/// DynamoDB's writes are plain calls either way.
+pub async fn wave<F: std::future::Future>(alone: bool, writes: F) -> F::Output {
+    if !alone {
+        return writes.await;
+    }
     WAVE.scope(Wave::default(), async move {
         let mut writes = std::pin::pin!(writes);
         std::future::poll_fn(|cx| {
