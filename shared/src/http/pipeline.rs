@@ -157,9 +157,9 @@ pub async fn begin_with_hold(
     let hash = idempotency::request_hash(method, path, body);
     let lease_ttl = lease_ttl_secs();
     let generation_id = format!("gen_{}", uuid::Uuid::now_v7().simple());
-    // One wave of writes (`store::wave`) whose commit overlaps the upstream call
-    // (`store::commit_later`); the settlement, which must commit before the answer leaves,
-    // commits after them.
+    // Alone in flight, these writes are one wave (`store::wave`) whose commit overlaps the
+    // upstream call (`store::commit_later`); the settlement, which must commit before the
+    // answer leaves, commits after them. Otherwise they share group commits with others'.
     let in_flight = InFlight::enter();
     let alone = alone();
     let (rate, lease, claim, held) = crate::store::commit_later(

@@ -555,12 +555,13 @@ tokio::task_local! {
     static COMMIT_LATER: ();
 }
 
-/// Run `writes` with their commit taken off the caller's path: each write's result, a failed
-/// condition included, is final when it returns, but the embedded engine commits it a moment
-/// later in the background (or with whichever commit comes first) instead of before
-/// returning. For the pre-call writes of a request (rate window, lease, idempotency claim,
-/// hold), whose commit then overlaps the upstream call. Every later write of this process
-/// commits after them, so a settlement that commits proves they did.
+/// If `later`, run `writes` with their commit taken off the caller's path: each write's
+/// result, a failed condition included, is final when it returns, but the embedded engine
+/// commits it a moment later in the background (or with whichever commit comes first)
+/// instead of before returning. For the pre-call writes of a request alone in flight (rate
+/// window, lease, idempotency claim, hold), whose commit then overlaps the upstream call;
+/// under concurrency their commit is shared with other requests' writes anyway. Every later
+/// write of this process commits after them, so a settlement that commits proves they did.
 ///
 /// What a crash in between loses: those writes, as if the request had never started (its
 /// hold never taken, its lease never held, its rate-window count and idempotency claim
