@@ -282,7 +282,7 @@ async fn complete_once(
         status: "completed",
         estimated,
     });
-    let mut response = Response::new(Body::from(body_bytes.clone()));
+    let mut response = Response::new(Body::empty());
     let h = response.headers_mut();
     h.insert("content-type", HeaderValue::from_static("application/json"));
     model_headers(h, &ctx.model_requested, ctx.model.id);
@@ -290,14 +290,16 @@ async fn complete_once(
         guard::verdict_header(h, v);
     }
     ticket.apply_headers(h);
-    let stored = StoredResponse {
+    // Kept for replay only when the request carries an Idempotency-Key.
+    let stored = ticket.has_idempotency().then(|| StoredResponse {
         status: 200,
         headers: stored_headers(h),
-        body: body_bytes,
-    };
+        body: body_bytes.clone(),
+    });
+    *response.body_mut() = Body::from(body_bytes);
     let delta = llm::usage_delta("chat", ctx.model, &usage);
     match ticket
-        .settle(cost, &generation, &delta, Some(&stored))
+        .settle(cost, &generation, &delta, stored.as_ref())
         .await
     {
         Ok(_) => response,
