@@ -7,13 +7,17 @@
 //! commit), and otherwise the writer thread commits it in batches of up to 256 ops (group
 //! commit under load). Each op is still evaluated and applied on its own, so its condition
 //! sees every earlier op of the batch and a failed op writes nothing; a caller hears back
-//! only after the commit that holds its op. Across processes, `BEGIN IMMEDIATE` plus a busy
-//! timeout serialise writers (the inline path never waits on it; the writer thread does).
-//! Reads use a small pool of connections on blocking threads; WAL gives them the last
-//! committed state without blocking the writer. A checkpoint thread copies the WAL into the
-//! file every 250 ms so no commit pays for a checkpoint. Durability: `synchronous=NORMAL` — a
-//! process crash loses nothing committed, a power loss may lose the last few commits but
-//! never corrupts the file.
+//! only after the commit that holds its op, except under `store::commit_later` (a lone
+//! request's pre-call writes), where it hears back once its op is applied and the commit
+//! follows in a task of its own, ahead of any later write's. Ops issued in a `store::wave`
+//! are committed as soon as all of them are queued; others gather by yielding to the
+//! scheduler first, so other ready tasks' ops join the commit. Across processes,
+//! `BEGIN IMMEDIATE` plus a busy timeout serialise writers (the inline path never waits on
+//! it; the writer thread does). Reads use a small pool of connections on blocking threads;
+//! WAL gives them the last committed state without blocking the writer. A checkpoint thread
+//! copies the WAL into the file every 250 ms so no commit pays for a checkpoint. Durability:
+//! `synchronous=NORMAL` — a process crash loses nothing committed, a power loss may lose the
+//! last few commits but never corrupts the file.
 
 mod codec;
 mod sql;
