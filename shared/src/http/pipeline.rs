@@ -4,7 +4,8 @@
 //! release lease → headers.
 //!
 //! The three pre-call writes are independent, so they run concurrently: one store round trip.
-//! On the embedded store their commit runs in the background, overlapping the upstream call.
+//! On the embedded store, for a request alone in flight, their commit runs in the background,
+//! overlapping the upstream call.
 //! A `Ticket` owns everything taken on the way; if it is dropped without being settled or
 //! failed (panic, client gone before a non-streamed answer), its Drop voids the hold and frees
 //! the lease and the idempotency claim in a background task, so nothing stays held.
