@@ -265,6 +265,10 @@ pub async fn settle_stream(
     headers: &HeaderMap,
     end: StreamEnd<'_>,
 ) {
+    // Let the server write the frames just emitted before the settlement's commit holds this
+    // worker: a stream whose chunks all arrived at once would otherwise reach the client only
+    // after the commit.
+    tokio::task::yield_now().await;
     let cancelled = down.client_gone();
     let status = if end.failed {
         "failed"
