@@ -355,6 +355,27 @@ mod tests {
         assert!(live.expect("get").is_some());
     }
 
+    /// A fresh directory for a store file, removed when dropped (a failed test included).
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(tag: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("hexaclaw-{tag}-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).expect("dir");
+            Scratch(dir)
+        }
+
+        fn db(&self) -> PathBuf {
+            self.0.join("store.db")
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
     /// The WAL's current length in frames (`mxFrame` in the wal-index header of the `-shm`
     /// file), read without touching the database, so the probe checkpoints nothing itself.
     fn wal_frames(db: &Path) -> u32 {
@@ -366,9 +387,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn steady_writes_do_not_grow_the_wal_without_bound() {
-        let dir = std::env::temp_dir().join(format!("hexaclaw-wal-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("store.db");
+        let dir = Scratch::new("wal");
+        let path = dir.db();
         let s = Arc::new(EmbeddedEngine::open(&path).expect("open"));
         // Writes never pause, as under load: a checkpoint alone never catches up with them.
         let writer = {
@@ -393,7 +413,6 @@ mod tests {
             peak = peak.max(frames);
         }
         writer.abort();
-        let _ = std::fs::remove_dir_all(&dir);
         assert!(
             rewound,
             "the WAL was never rewound under steady writes (peak {peak} frames)"
@@ -417,9 +436,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn commit_later_writes_are_final_at_once_and_committed_soon() {
-        let dir = std::env::temp_dir().join(format!("hexaclaw-later-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("store.db");
+        let dir = Scratch::new("later");
+        let path = dir.db();
         let (s, other) = (
             EmbeddedEngine::open(&path).expect("open"),
             EmbeddedEngine::open(&path).expect("open other"),
@@ -453,8 +471,6 @@ mod tests {
                 .expect("put");
             assert!(committed(&other, &k).await, "round {i}: not committed");
         }
-        drop((s, other));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
@@ -483,9 +499,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_wave_waits_for_a_busy_writer() {
-        let dir = std::env::temp_dir().join(format!("hexaclaw-wave-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let s = Arc::new(EmbeddedEngine::open(&dir.join("store.db")).expect("open"));
+        let dir = Scratch::new("wave");
+        let s = Arc::new(EmbeddedEngine::open(&dir.db()).expect("open"));
         // Someone else holds the write connection: the wave cannot commit inline.
         let (held_tx, held_rx) = std::sync::mpsc::channel();
         let busy = {
@@ -511,21 +526,17 @@ mod tests {
         busy.join().expect("busy thread");
         assert!(s.get(t, &x).await.expect("get").is_some());
         assert!(s.get(t, &y).await.expect("get").is_some());
-        drop(s);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
     async fn refuses_a_file_from_a_newer_schema() {
-        let dir = std::env::temp_dir().join(format!("hexaclaw-schema-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("store.db");
+        let dir = Scratch::new("schema");
+        let path = dir.db();
         drop(EmbeddedEngine::open(&path).expect("first open"));
         let conn = Connection::open(&path).expect("raw open");
         conn.pragma_update(None, "user_version", 99).expect("bump");
         drop(conn);
         let r = EmbeddedEngine::open(&path);
         assert!(matches!(r, Err(StoreError::Backend(m)) if m.contains("schema version 99")));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
