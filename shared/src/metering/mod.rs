@@ -183,7 +183,7 @@ pub async fn settle(
                 // Not HELD: settled or voided already, unless the hold is not there at all
                 // (its write was lost, `store::commit_later`). Then this request was never
                 // paid for and must not be answered as if it were.
-                match store.get(Table::Holds, &hold_key(&hold.id)).await? {
+                match hold_state(store, &hold.id).await? {
                     Some(_) => Ok(SettleOutcome::AlreadySettled),
                     None => Err(ApiError::internal(format!(
                         "settlement of {}: the hold is missing",
