@@ -209,7 +209,7 @@ impl Guardian {
     }
 
     fn findings(&self, text: &str, dir: Direction) -> Vec<Finding> {
-        let (mut out, norm) = match dir {
+        let (out, norm) = match dir {
             // The same scanners, in the same order, on two threads.
             Direction::Input if text.len() >= SPLIT_MIN => {
                 let (out, norm) = scan_plan::input_findings(text);
@@ -227,8 +227,18 @@ impl Guardian {
                 (out, None)
             }
         };
+        self.deny_and_dedupe(text, out, norm)
+    }
+
+    /// The scanners' findings `out` plus the deny-list's, de-duplicated. `norm` is the
+    /// input's normalised views; output scans need only the folded view, built here if needed.
+    fn deny_and_dedupe(
+        &self,
+        text: &str,
+        mut out: Vec<Finding>,
+        norm: Option<Normalized>,
+    ) -> Vec<Finding> {
         if self.inner.deny.len() > 0 {
-            // Output scans need only the folded view, for the deny-list.
             let norm = norm.unwrap_or_else(|| Normalized::fold_only(text));
             let severity = self.inner.config.deny_severity;
             self.inner.deny.scan(text, &norm, severity, &mut out);
@@ -298,8 +308,9 @@ pub fn warm_up() {
 }
 
 /// `warm_up` on a thread of its own, for processes whose requests all scan (the `guardian`
-/// function): the compiling overlaps the first request's key lookup and metering round trips. A first scan that needs a pattern still
-/// being built waits for it; nothing is compiled twice.
+/// function): the compiling overlaps the first request's key lookup and metering round
+/// trips. A first scan that needs a pattern still being built waits for it; nothing is
+/// compiled twice.
 pub fn warm_up_in_background() {
     let _ = std::thread::Builder::new()
         .name("guardian-warm-up".into())

@@ -324,7 +324,10 @@ fn concurrent_long_scans_agree_with_one_thread_scans() {
     let g = guardian();
     let expected: Vec<String> = texts
         .iter()
-        .map(|t| format!("{:?}", g.report(dedupe_with_deny(&g, t))))
+        .map(|t| {
+            let (out, norm) = input_findings(t);
+            format!("{:?}", g.report(g.deny_and_dedupe(t, out, Some(norm))))
+        })
         .collect();
     std::thread::scope(|s| {
         for _ in 0..4 {
@@ -337,13 +340,4 @@ fn concurrent_long_scans_agree_with_one_thread_scans() {
             });
         }
     });
-}
-
-/// What `scan_input` reports, computed on this thread only.
-fn dedupe_with_deny(g: &Guardian, text: &str) -> Vec<Finding> {
-    let (mut out, norm) = input_findings(text);
-    g.inner
-        .deny
-        .scan(text, &norm, g.inner.config.deny_severity, &mut out);
-    dedupe(out)
 }
