@@ -8,7 +8,6 @@ use super::relay::{self, StreamJob};
 use crate::auth::KeyHeaders;
 use crate::catalog::ModelInfo;
 use crate::error::ApiError;
-use crate::idempotency::StoredResponse;
 use crate::money::MicroCredits;
 use crate::providers::{self, ChatRequest, ProviderKind};
 use crate::state::AppState;
@@ -290,12 +289,7 @@ async fn complete_once(
         guard::verdict_header(h, v);
     }
     ticket.apply_headers(h);
-    // Kept for replay only when the request carries an Idempotency-Key.
-    let stored = ticket.has_idempotency().then(|| StoredResponse {
-        status: 200,
-        headers: stored_headers(h),
-        body: body_bytes.clone(),
-    });
+    let stored = ticket.replay_copy(h, &body_bytes);
     *response.body_mut() = Body::from(body_bytes);
     let delta = llm::usage_delta("chat", ctx.model, &usage);
     match ticket

@@ -15,7 +15,6 @@ use super::relay::{self, Downstream};
 use crate::auth::KeyHeaders;
 use crate::catalog::ModelInfo;
 use crate::error::ApiError;
-use crate::idempotency::StoredResponse;
 use crate::providers::anthropic::{self as anth, ChatToMessagesStream, StreamUsageTap};
 use crate::providers::{self, ChatStreamTranslator, ProviderKind, Usage};
 use crate::state::AppState;
@@ -264,14 +263,10 @@ async fn settle_and_answer(
         status: "completed",
         estimated,
     });
-    let stored = StoredResponse {
-        status: 200,
-        headers: chat::stored_headers(&headers),
-        body: body.clone(),
-    };
+    let stored = ticket.replay_copy(&headers, &body);
     let delta = llm::usage_delta("messages", ctx.model, &usage);
     match ticket
-        .settle(cost, &generation, &delta, Some(&stored))
+        .settle(cost, &generation, &delta, stored.as_ref())
         .await
     {
         Ok(_) => {

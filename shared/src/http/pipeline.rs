@@ -326,6 +326,16 @@ impl Ticket {
         self.idem.is_some()
     }
 
+    /// A 200 answer (`headers`, `body`) as stored for idempotent replay, or `None` when the
+    /// request carries no Idempotency-Key (then nothing is copied).
+    pub fn replay_copy(&self, headers: &HeaderMap, body: &[u8]) -> Option<StoredResponse> {
+        self.has_idempotency().then(|| StoredResponse {
+            status: 200,
+            headers: super::chat::stored_headers(headers),
+            body: body.to_vec(),
+        })
+    }
+
     /// Hold `amount` (402 if the balance cannot cover it).
     pub async fn hold(&mut self, amount: MicroCredits, deadline_secs: i64) -> Result<(), ApiError> {
         let h = metering::hold(
