@@ -372,7 +372,7 @@ fn local_pepper(data_dir: &std::path::Path) -> std::io::Result<String> {
         }
     }
     let bytes: [u8; 32] = rand::rng().random();
-    let pepper: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let pepper = hex::encode(bytes);
     write_private(&path, pepper.as_bytes())?;
     // Another process may have raced us; whoever wrote last wins and both re-read the file.
     Ok(std::fs::read_to_string(&path)?.trim().to_owned())

@@ -66,15 +66,12 @@ pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
     h.update(path.as_bytes());
     h.update([0]);
     h.update(body);
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 fn store_key(account_id: &str, client_key: &str) -> Key {
     // Hash the client's key: it is arbitrary user text and DynamoDB keys have size limits.
-    let digest: String = Sha256::digest(client_key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = hex::encode(Sha256::digest(client_key.as_bytes()));
     Key::new(format!("IDEM#{account_id}#{digest}"), "I")
 }
 

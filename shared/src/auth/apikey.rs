@@ -73,11 +73,7 @@ pub fn hash(pepper: &str, key: &str) -> String {
         Err(_) => return String::new(),
     };
     mac.update(key.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// The displayable prefix of a key (`hx_live_` + 4 chars), safe to show in lists.

@@ -155,7 +155,6 @@ pub async fn begin_with_hold(
     let store = &state.store;
     let key_id = principal.key.id.clone();
     let account = principal.account_id().to_owned();
-    let hash = idempotency::request_hash(method, path, body);
     let lease_ttl = lease_ttl_secs();
     let generation_id = format!("gen_{}", uuid::Uuid::now_v7().simple());
     // Alone in flight, these writes are one wave (`store::wave`) whose commit overlaps the
@@ -171,9 +170,13 @@ pub async fn begin_with_hold(
                 ratelimit::acquire_lease(store, &key_id, limits.concurrent, lease_ttl, now),
                 async {
                     match &idem_key {
-                        Some(k) => idempotency::claim(store, &account, k, &hash, lease_ttl, now)
-                            .await
-                            .map(Some),
+                        Some(k) => {
+                            // What makes a retry "the same request"; only needed with a key.
+                            let hash = idempotency::request_hash(method, path, body);
+                            idempotency::claim(store, &account, k, &hash, lease_ttl, now)
+                                .await
+                                .map(Some)
+                        }
                         None => Ok(None),
                     }
                 },

@@ -141,10 +141,7 @@ async fn handle(
     let key = llm::provider_key(&state, &headers, ProviderKind::OpenAi)?;
     let price = priced(catalog::stt_cost(probed.duration_ms), key.byok);
     let filename = probed.container.filename(up.filename.as_deref());
-    let digest: String = Sha256::digest(&up.file)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = hex::encode(Sha256::digest(&up.file));
     let canonical = up.fields.canonical(&digest, &filename);
 
     let path = "/v1/audio/transcriptions";

@@ -26,8 +26,7 @@ pub const MAX_FILTERABLE_STRING_BYTES: usize = 256;
 /// Collection names cannot contain `/`, so distinct pairs hash distinct inputs.
 pub fn index_name(ns: &Namespace, collection: &str) -> String {
     let digest = Sha256::digest(format!("{}/{}", ns.as_str(), collection).as_bytes());
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("c-{hex}")
+    format!("c-{}", hex::encode(&digest[..16]))
 }
 
 /// The vector bucket name from `HEXACLAW_VECTOR_BUCKET`, which may be a name or an ARN
