@@ -195,7 +195,7 @@ async fn passthrough(
     chat::model_headers(&mut out_headers, &ctx.model_requested, model.id);
     ticket.apply_headers(&mut out_headers);
     if info.stream {
-        let (response, down) = relay::sse_response(out_headers.clone());
+        let (response, down) = relay::sse_response(out_headers.clone(), ticket.has_idempotency());
         tokio::spawn(relay_native(ticket, resp, ctx, down, out_headers));
         return Ok(response);
     }
@@ -422,7 +422,7 @@ async fn translated(
     ticket.apply_headers(&mut out_headers);
     let msg_id = format!("msg_{}", &ticket.generation_id[4..]);
     if info.stream {
-        let (response, down) = relay::sse_response(out_headers.clone());
+        let (response, down) = relay::sse_response(out_headers.clone(), ticket.has_idempotency());
         tokio::spawn(relay_translated(
             ticket,
             resp,

@@ -36,19 +36,19 @@ pub enum StreamJob {
 pub struct Downstream {
     tx: mpsc::Sender<Bytes>,
     gone_at: Option<Instant>,
-    recorded: Vec<u8>,
-    overflow: bool,
+    /// The stream as sent, kept for idempotent replay: `None` when the request has no
+    /// Idempotency-Key (nothing would store it) or once it outgrew `MAX_STORED_STREAM`.
+    recorded: Option<Vec<u8>>,
 }
 
 impl Downstream {
-    /// Send one frame (recorded for replay); notes when the client has gone.
+    /// Send one frame (recorded for replay if kept); notes when the client has gone.
     pub async fn emit(&mut self, frame: String) {
-        if !self.overflow {
-            if self.recorded.len() + frame.len() > MAX_STORED_STREAM {
-                self.overflow = true;
-                self.recorded = Vec::new();
+        if let Some(r) = &mut self.recorded {
+            if r.len() + frame.len() > MAX_STORED_STREAM {
+                self.recorded = None;
             } else {
-                self.recorded.extend_from_slice(frame.as_bytes());
+                r.extend_from_slice(frame.as_bytes());
             }
         }
         if self.gone_at.is_none() && self.tx.send(Bytes::from(frame)).await.is_err() {
@@ -67,14 +67,15 @@ impl Downstream {
             .is_some_and(|t| t.elapsed() > DRAIN_AFTER_DISCONNECT)
     }
 
-    /// The whole stream as sent, unless it was too big to keep.
+    /// The whole stream as sent, unless it was not kept or too big to keep.
     pub fn recorded(self) -> Option<Vec<u8>> {
-        (!self.overflow).then_some(self.recorded)
+        self.recorded
     }
 }
 
-/// An SSE response whose body is fed by a new `Downstream`.
-pub fn sse_response(headers: HeaderMap) -> (Response<Body>, Downstream) {
+/// An SSE response whose body is fed by a new `Downstream`, which keeps a copy of the
+/// stream for replay only if `keep` (the request has an Idempotency-Key).
+pub fn sse_response(headers: HeaderMap, keep: bool) -> (Response<Body>, Downstream) {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv()
@@ -95,8 +96,7 @@ pub fn sse_response(headers: HeaderMap) -> (Response<Body>, Downstream) {
         Downstream {
             tx,
             gone_at: None,
-            recorded: Vec::new(),
-            overflow: false,
+            recorded: keep.then(Vec::new),
         },
     )
 }
@@ -111,7 +111,7 @@ pub fn start(job: StreamJob) -> Response<Body> {
                 super::guard::verdict_header(&mut headers, g.input_verdict);
             }
             ticket.apply_headers(&mut headers);
-            let (response, down) = sse_response(headers.clone());
+            let (response, down) = sse_response(headers.clone(), ticket.has_idempotency());
             tokio::spawn(relay_chat(ticket, resp, ctx, down, headers));
             response
         }
