@@ -27,8 +27,8 @@ pub use basic::{
 };
 pub use query::{expired_items, query_gsi1, query_pages, query_ranges};
 pub use tx::{
-    concurrent_decrements, concurrent_holds, transact_applies_all, transact_cancels_all,
-    transact_limits,
+    concurrent_decrements, concurrent_holds, index_follows_updates, transact_applies_all,
+    transact_cancels_all, transact_limits, transact_taken_key,
 };
 
 /// A check's outcome: `Err` describes what the engine got wrong.
@@ -57,6 +57,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     }),
     ("transact_cancels_all", |s| {
         Box::pin(transact_cancels_all(s))
+    }),
+    ("transact_taken_key", |s| Box::pin(transact_taken_key(s))),
+    ("index_follows_updates", |s| {
+        Box::pin(index_follows_updates(s))
     }),
     ("transact_limits", |s| Box::pin(transact_limits(s))),
     ("concurrent_decrements", |s| {

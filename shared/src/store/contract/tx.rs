@@ -267,3 +267,135 @@ pub async fn concurrent_holds(s: StoreRef) -> CheckResult {
     );
     Ok(())
 }
+
+/// A transaction whose only refusal is a `NotExists` put on a key that is taken (the case an
+/// engine may discover only while writing) writes nothing either, and flags just that op.
+pub async fn transact_taken_key(s: StoreRef) -> CheckResult {
+    let p = scope("tx_taken");
+    let (acct, h1, h2, dup) = (
+        Key::new(&p, "acct"),
+        Key::new(&p, "h1"),
+        Key::new(&p, "h2"),
+        Key::new(&p, "dup"),
+    );
+    let acct_item = Item::new(&acct).with("balance", 100);
+    let dup_item = Item::new(&dup).with("v", 1);
+    ok(
+        s.put(Table::Accounts, acct_item.clone(), None).await,
+        "acct",
+    )?;
+    ok(s.put(Table::Holds, dup_item.clone(), None).await, "dup")?;
+    let ops = vec![
+        TxOp::Update {
+            table: Table::Accounts,
+            key: acct.clone(),
+            updates: vec![Update::add("balance", -30)],
+            cond: Some(Cond::ge("balance", 30)),
+        },
+        TxOp::Put {
+            table: Table::Holds,
+            item: Item::new(&h1).with("amount", 10),
+            cond: Some(Cond::NotExists),
+        },
+        TxOp::Put {
+            table: Table::Holds,
+            item: Item::new(&h2).with("amount", 20),
+            cond: Some(Cond::NotExists),
+        },
+        TxOp::Put {
+            table: Table::Holds,
+            item: Item::new(&dup).with("v", 2),
+            cond: Some(Cond::NotExists),
+        },
+    ];
+    let r = s.transact(ops).await;
+    expect_canceled(r, &[false, false, false, true], "transaction")?;
+    let a = ok(s.get(Table::Accounts, &acct).await, "get acct")?;
+    ensure!(a.as_ref() == Some(&acct_item), "account changed: {a:?}");
+    for k in [&h1, &h2] {
+        let h = ok(s.get(Table::Holds, k).await, "get hold")?;
+        ensure!(
+            h.is_none(),
+            "hold written by a cancelled transaction: {h:?}"
+        );
+    }
+    let d = ok(s.get(Table::Holds, &dup).await, "get dup")?;
+    ensure!(d.as_ref() == Some(&dup_item), "dup changed: {d:?}");
+    Ok(())
+}
+
+/// The gsi1 index follows an item through updates: kept when other attributes change, moved
+/// when its sort key does, and dropped when a transaction removes its index attributes (a
+/// settled hold leaving the "still held" index).
+pub async fn index_follows_updates(s: StoreRef) -> CheckResult {
+    use crate::store::{GSI1PK, GSI1SK};
+    let p = scope("gsi_upd");
+    let part = format!("{p}-part");
+    let key = Key::new(format!("{p}-item"), "H");
+    let item = Item::new(&key)
+        .with(GSI1PK, part.as_str())
+        .with(GSI1SK, "a")
+        .with("state", "HELD");
+    ok(
+        s.put(Table::Holds, item, Some(Cond::NotExists)).await,
+        "put",
+    )?;
+    // DynamoDB's indexes are eventually consistent: wait (briefly) for the expected view.
+    let expect = |want: Option<&'static str>, what: &'static str| {
+        let s = s.clone();
+        let part = part.clone();
+        async move {
+            let mut got = Vec::new();
+            for _ in 0..25 {
+                let page = ok(s.query(Query::new(Table::Holds, &part).gsi1()).await, what)?;
+                got = page
+                    .items
+                    .iter()
+                    .map(|i| (i.s(GSI1SK).map(str::to_owned), i.n("n")))
+                    .collect::<Vec<_>>();
+                let sks: Vec<Option<&str>> = got.iter().map(|(sk, _)| sk.as_deref()).collect();
+                if sks == want.map(Some).into_iter().collect::<Vec<_>>() {
+                    return Ok(got);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(format!("{what}: index holds {got:?}, want {want:?}"))
+        }
+    };
+    expect(Some("a"), "after put").await?;
+    ok(
+        s.update(Table::Holds, &key, &[Update::add("n", 1)], None)
+            .await,
+        "update other attribute",
+    )?;
+    let got = expect(Some("a"), "after updating another attribute").await?;
+    ensure!(got[0].1 == Some(1), "index shows a stale item: {got:?}");
+    ok(
+        s.update(Table::Holds, &key, &[Update::set(GSI1SK, "b")], None)
+            .await,
+        "move in index",
+    )?;
+    expect(Some("b"), "after moving").await?;
+    ok(
+        s.transact(vec![TxOp::Update {
+            table: Table::Holds,
+            key: key.clone(),
+            updates: vec![
+                Update::set("state", "SETTLED"),
+                Update::remove(GSI1PK),
+                Update::remove(GSI1SK),
+            ],
+            cond: Some(Cond::eq("state", "HELD")),
+        }])
+        .await,
+        "settle",
+    )?;
+    expect(None, "after removing the index attributes").await?;
+    let h = ok(s.get(Table::Holds, &key).await, "get")?;
+    ensure!(
+        h.as_ref().and_then(|h| h.s("state")) == Some("SETTLED")
+            && h.as_ref().and_then(|h| h.n("n")) == Some(1),
+        "item after settling: {h:?}"
+    );
+    Ok(())
+}

@@ -182,15 +182,99 @@ fn init_schema(conn: &Connection) -> StoreResult<()> {
 
 /// The item as stored, expired or not (conditions see expired items; callers filter).
 pub(super) fn load(conn: &Connection, table: Table, key: &Key) -> StoreResult<Option<Item>> {
+    Ok(load_row(conn, table, key)?.map(|r| r.item))
+}
+
+/// A stored row: its item and where it is, so the writer can rewrite or delete it without
+/// looking the key up again.
+pub(super) struct Row {
+    pub rowid: i64,
+    pub item: Item,
+}
+
+/// `load`, with the row's rowid. A rowid is stable within a transaction (only `VACUUM`
+/// renumbers the rows of a table without an `INTEGER PRIMARY KEY`), so the writer may use it
+/// for the write that follows the read in the same batch.
+pub(super) fn load_row(conn: &Connection, table: Table, key: &Key) -> StoreResult<Option<Row>> {
     let mut st = conn
-        .prepare_cached("SELECT data FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3")
+        .prepare_cached("SELECT rowid, data FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3")
         .map_err(backend)?;
-    let data: Option<Vec<u8>> = st
-        .query_row(params![table.name(), key.pk, key.sk], |r| r.get(0))
+    let row: Option<(i64, Vec<u8>)> = st
+        .query_row(params![table.name(), key.pk, key.sk], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()
         .map_err(backend)?;
-    data.map(|d| codec::decode(&d, key.pk.clone(), key.sk.clone()))
-        .transpose()
+    row.map(|(rowid, d)| {
+        codec::decode(&d, key.pk.clone(), key.sk.clone()).map(|item| Row { rowid, item })
+    })
+    .transpose()
+}
+
+/// The index attributes of an item, as stored: both or neither (the index holds only items
+/// with both, as in DynamoDB).
+fn gsi(item: &Item) -> (Option<&str>, Option<&str>) {
+    match (item.s(GSI1PK), item.s(GSI1SK)) {
+        (Some(a), Some(b)) => (Some(a), Some(b)),
+        _ => (None, None),
+    }
+}
+
+/// Where a row sits in the index, as stored: both attributes or neither.
+pub(super) fn index_entry(item: &Item) -> Option<(String, String)> {
+    match gsi(item) {
+        (Some(a), Some(b)) => Some((a.to_owned(), b.to_owned())),
+        _ => None,
+    }
+}
+
+/// Replace the (already validated) item of a row read in this transaction (`load_row`), whose
+/// index entry was `old_entry` (`index_entry`). A plain `UPDATE` by rowid: an upsert would look
+/// the key up again to find the conflict, and setting the index columns makes SQLite rewrite
+/// the index entry even when they did not change, so they are only set when they did.
+pub(super) fn rewrite(
+    conn: &Connection,
+    rowid: i64,
+    old_entry: &Option<(String, String)>,
+    item: &Item,
+) -> StoreResult<()> {
+    let (gpk, gsk) = gsi(item);
+    let same = match old_entry {
+        Some((a, b)) => gpk == Some(a.as_str()) && gsk == Some(b.as_str()),
+        None => gpk.is_none(),
+    };
+    let r = if same {
+        conn.prepare_cached("UPDATE items SET expires_at = ?1, data = ?2 WHERE rowid = ?3")
+            .and_then(|mut st| st.execute(params![item.n(EXPIRES_AT), codec::encode(item), rowid]))
+    } else {
+        conn.prepare_cached(
+            "UPDATE items SET gsi1pk = ?1, gsi1sk = ?2, expires_at = ?3, data = ?4
+             WHERE rowid = ?5",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                gpk,
+                gsk,
+                item.n(EXPIRES_AT),
+                codec::encode(item),
+                rowid
+            ])
+        })
+    };
+    match r.map_err(backend)? {
+        1 => Ok(()),
+        n => Err(StoreError::Backend(format!(
+            "store: rewrite of row {rowid} touched {n} rows"
+        ))),
+    }
+}
+
+/// Delete a row read in this transaction (`load_row`).
+pub(super) fn remove_row(conn: &Connection, rowid: i64) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM items WHERE rowid = ?1")
+        .and_then(|mut st| st.execute(params![rowid]))
+        .map_err(backend)?;
+    Ok(())
 }
 
 /// Insert or replace a whole (already validated) item.
@@ -240,11 +324,7 @@ fn write_row(
     key: &Key,
     item: &Item,
 ) -> rusqlite::Result<()> {
-    // The index holds only items with both gsi1 attributes, as in DynamoDB.
-    let (gpk, gsk) = match (item.s(GSI1PK), item.s(GSI1SK)) {
-        (Some(a), Some(b)) => (Some(a), Some(b)),
-        _ => (None, None),
-    };
+    let (gpk, gsk) = gsi(item);
     conn.prepare_cached(sql)?.execute(params![
         table.name(),
         key.pk,

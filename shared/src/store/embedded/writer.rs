@@ -4,18 +4,21 @@
 //! (`commit_inline`): flat combining, so an uncontended write costs no thread hand-off and
 //! concurrent ones still share a commit. When the connection is busy, the writer thread is
 //! woken and commits the queue instead (group commit under load; it may wait for another
-//! process's write lock, which an async worker must not). Each op is all-or-nothing on its own.
+//! process's write lock, which an async worker must not). Each op is all-or-nothing on its own;
+//! a transaction op whose writes fail halfway (an I/O error, say) rolls back the whole batch,
+//! and every op of it reports the error (`transact_pass`).
 //!
 //! Ops queued under `store::commit_later` may be answered once applied, before their
 //! transaction commits: a batch of nothing but such ops leaves the transaction open, and the
 //! caller has it committed in the background (`Inline::Open`). The next batch of any kind
 //! joins that transaction and commits it, and the writer thread never leaves one open.
 
-use super::sql::{self, backend};
+use super::sql;
 use crate::store::{
     Cond, Item, Key, Page, Query, StoreError, StoreResult, Table, TxOp, Update, check, now_secs,
 };
 use rusqlite::Connection;
+use std::borrow::Cow;
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -299,9 +302,12 @@ fn put(conn: &Connection, t: Table, item: &Item, cond: Option<&Cond>, now: i64) 
     }
     // Unconditional, or a row has the key (perhaps expired, which `NotExists` allows).
     if cond.is_some() {
-        let cur = sql::load(conn, t, &key)?;
-        if !holds(cond, cur.as_ref(), now) {
+        let cur = sql::load_row(conn, t, &key)?;
+        if !holds(cond, cur.as_ref().map(|r| &r.item), now) {
             return Err(StoreError::ConditionFailed);
+        }
+        if let Some(row) = &cur {
+            return sql::rewrite(conn, row.rowid, &sql::index_entry(&row.item), item);
         }
     }
     sql::store(conn, t, &key, item)
@@ -328,12 +334,16 @@ fn update(
     cond: Option<&Cond>,
     now: i64,
 ) -> StoreResult<Item> {
-    let cur = sql::load(conn, t, key)?;
-    if !holds(cond, cur.as_ref(), now) {
+    let cur = sql::load_row(conn, t, key)?;
+    if !holds(cond, cur.as_ref().map(|r| &r.item), now) {
         return Err(StoreError::ConditionFailed);
     }
-    let item = updated(cur, key, updates)?;
-    sql::store(conn, t, key, &item)?;
+    let at = cur.as_ref().map(|r| (r.rowid, sql::index_entry(&r.item)));
+    let item = updated(cur.map(|r| r.item), key, updates)?;
+    match &at {
+        Some((rowid, entry)) => sql::rewrite(conn, *rowid, entry, &item)?,
+        None => sql::store(conn, t, key, &item)?,
+    }
     Ok(item)
 }
 
@@ -344,20 +354,30 @@ fn delete(
     cond: Option<&Cond>,
     now: i64,
 ) -> StoreResult<()> {
-    if cond.is_some() {
-        let cur = sql::load(conn, t, key)?;
-        if !holds(cond, cur.as_ref(), now) {
-            return Err(StoreError::ConditionFailed);
-        }
+    if cond.is_none() {
+        return sql::remove(conn, t, key);
     }
-    sql::remove(conn, t, key)
+    let cur = sql::load_row(conn, t, key)?;
+    if !holds(cond, cur.as_ref().map(|r| &r.item), now) {
+        return Err(StoreError::ConditionFailed);
+    }
+    match &cur {
+        Some(row) => sql::remove_row(conn, row.rowid),
+        None => Ok(()),
+    }
 }
 
 enum Write<'a> {
-    Store(Table, Key, Item),
     /// A put under `NotExists` whose row was not read: insert it only if the key is free.
-    Insert(Table, Key, Item),
+    Insert(Table, Key, &'a Item),
+    /// A whole item for a row that was not read or is absent.
+    Store(Table, Key, Cow<'a, Item>),
+    /// A new item for a row read in this pass: its rowid and index entry as read.
+    Rewrite(i64, Option<(String, String)>, Cow<'a, Item>),
+    /// A delete whose row was not read.
     Remove(Table, &'a Key),
+    /// A delete of a row read in this pass.
+    RemoveRow(i64),
 }
 
 /// Why one pass of `transact_pass` did not apply.
@@ -405,13 +425,13 @@ fn transact_pass(conn: &Connection, ops: &[TxOp], now: i64, fresh: bool) -> Resu
                 let key = item
                     .key()
                     .ok_or_else(|| StoreError::Invalid("item needs pk and sk".into()))?;
-                (*table, key, cond.as_ref())
+                (*table, Cow::Owned(key), cond.as_ref())
             }
             TxOp::Update {
                 table, key, cond, ..
             }
-            | TxOp::Delete { table, key, cond } => (*table, key.clone(), cond.as_ref()),
-            TxOp::Check { table, key, cond } => (*table, key.clone(), Some(cond)),
+            | TxOp::Delete { table, key, cond } => (*table, Cow::Borrowed(key), cond.as_ref()),
+            TxOp::Check { table, key, cond } => (*table, Cow::Borrowed(key), Some(cond)),
         };
         let cur = match (cond, op) {
             (None, TxOp::Put { .. } | TxOp::Delete { .. }) => None,
@@ -419,9 +439,9 @@ fn transact_pass(conn: &Connection, ops: &[TxOp], now: i64, fresh: bool) -> Resu
                 unread[i] = true;
                 None
             }
-            _ => sql::load(conn, t, &key)?,
+            _ => sql::load_row(conn, t, &key)?,
         };
-        failed[i] = !holds(cond, cur.as_ref(), now);
+        failed[i] = !holds(cond, cur.as_ref().map(|r| &r.item), now);
         currents.push(cur);
     }
     if failed.iter().any(|f| *f) {
@@ -436,10 +456,12 @@ fn transact_pass(conn: &Connection, ops: &[TxOp], now: i64, fresh: bool) -> Resu
         match op {
             TxOp::Put { table, item, .. } => {
                 let key = check::item(item)?;
-                writes.push(if unread {
-                    Write::Insert(*table, key, item.clone())
-                } else {
-                    Write::Store(*table, key, item.clone())
+                writes.push(match (unread, cur) {
+                    (true, _) => Write::Insert(*table, key, item),
+                    (false, Some(row)) => {
+                        Write::Rewrite(row.rowid, sql::index_entry(&row.item), Cow::Borrowed(item))
+                    }
+                    (false, None) => Write::Store(*table, key, Cow::Borrowed(item)),
                 });
             }
             TxOp::Update {
@@ -447,31 +469,77 @@ fn transact_pass(conn: &Connection, ops: &[TxOp], now: i64, fresh: bool) -> Resu
                 key,
                 updates,
                 ..
-            } => {
-                let item = updated(cur, key, updates)?;
-                writes.push(Write::Store(*table, key.clone(), item));
-            }
-            TxOp::Delete { table, key, .. } => writes.push(Write::Remove(*table, key)),
+            } => writes.push(match cur {
+                Some(row) => {
+                    let entry = sql::index_entry(&row.item);
+                    let item = updated(Some(row.item), key, updates)?;
+                    Write::Rewrite(row.rowid, entry, Cow::Owned(item))
+                }
+                None => Write::Store(
+                    *table,
+                    key.clone(),
+                    Cow::Owned(updated(None, key, updates)?),
+                ),
+            }),
+            TxOp::Delete { table, key, cond } => match (cond, cur) {
+                (None, _) => writes.push(Write::Remove(*table, key)),
+                (Some(_), Some(row)) => writes.push(Write::RemoveRow(row.rowid)),
+                // Absent already, and the condition allows that.
+                (Some(_), None) => {}
+            },
             TxOp::Check { .. } => {}
         }
     }
-    // A savepoint so an I/O error halfway (or a taken key) leaves none of this op's rows in
-    // the batch.
-    sql::exec(conn, "SAVEPOINT tx").map_err(backend)?;
-    let r = writes.iter().try_for_each(|w| match w {
-        Write::Store(t, key, item) => sql::store(conn, *t, key, item).map_err(TxFail::from),
-        Write::Insert(t, key, item) => match sql::insert_new(conn, *t, key, item) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(TxFail::ReadAll),
-            Err(e) => Err(e.into()),
-        },
-        Write::Remove(t, key) => sql::remove(conn, *t, key).map_err(TxFail::from),
+    // All or nothing without a savepoint (which costs two statements and a copy of every page
+    // the op touches that the batch had already changed): the inserts go first, and a key
+    // found taken there, the one outcome that is not an error, undoes the inserts before it
+    // by key; after that, or on any error, the whole SQLite transaction is rolled back, which
+    // `finish_batch` sees and reports for every op of the batch (nothing of it is committed).
+    let (inserts, rest): (Vec<_>, Vec<_>) =
+        writes.iter().partition(|w| matches!(w, Write::Insert(..)));
+    let mut inserted: Vec<(Table, &Key)> = Vec::with_capacity(inserts.len());
+    for w in inserts {
+        let Write::Insert(t, key, item) = w else {
+            continue;
+        };
+        match sql::insert_new(conn, *t, key, item) {
+            Ok(true) => inserted.push((*t, key)),
+            Ok(false) => {
+                for (t, key) in inserted {
+                    if let Err(e) = sql::remove(conn, t, key) {
+                        abandon(conn);
+                        return Err(e.into());
+                    }
+                }
+                return Err(TxFail::ReadAll);
+            }
+            Err(e) => {
+                abandon(conn);
+                return Err(e.into());
+            }
+        }
+    }
+    let r = rest.into_iter().try_for_each(|w| match w {
+        Write::Insert(..) => Ok(()),
+        Write::Store(t, key, item) => sql::store(conn, *t, key, item),
+        Write::Rewrite(rowid, entry, item) => sql::rewrite(conn, *rowid, entry, item),
+        Write::Remove(t, key) => sql::remove(conn, *t, key),
+        Write::RemoveRow(rowid) => sql::remove_row(conn, *rowid),
     });
-    if r.is_err() && !conn.is_autocommit() {
-        let _ = sql::exec(conn, "ROLLBACK TO tx");
+    if let Err(e) = r {
+        abandon(conn);
+        return Err(e.into());
     }
-    if !conn.is_autocommit() {
-        sql::exec(conn, "RELEASE tx").map_err(backend)?;
+    Ok(())
+}
+
+/// Roll back the whole open transaction after a write failed halfway through a transaction
+/// op, so no part of it can be committed. `finish_batch` then finds the connection in
+/// autocommit and fails every op of the batch.
+fn abandon(conn: &Connection) {
+    if !conn.is_autocommit()
+        && let Err(e) = sql::exec(conn, "ROLLBACK")
+    {
+        tracing::error!(error = %e, "store: rollback after a failed write failed");
     }
-    r
 }
