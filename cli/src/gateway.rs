@@ -1,7 +1,7 @@
 //! `hexaclaw gateway run`: every route of every endpoint group on one local listener.
 
 use clap::{Args, Subcommand, ValueEnum};
-use hexaclaw_shared::config::Config;
+use hexaclaw_shared::config::{Config, StoreConfig};
 use hexaclaw_shared::state::AppState;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -59,6 +59,12 @@ async fn run_foreground(a: RunArgs) -> anyhow::Result<()> {
         overrides.insert("HEXACLAW_DATA_DIR".to_owned(), d.display().to_string());
     }
     let config = Config::load_with(&overrides).await?;
+    // One gateway per data directory: it is the store's only server, which lets concurrency
+    // leases live in this process (`Store::single_server`). Held until the process exits.
+    let _lock = match &config.store {
+        StoreConfig::Embedded { data_dir } => Some(lock_data_dir(data_dir)?),
+        StoreConfig::Dynamo { .. } => None,
+    };
     let state = AppState::from_config(config).await?;
     // What the scheduled `maintenance` Lambda does in AWS, the local gateway does itself:
     // monthly grants, sessions/jobs/holds left behind, expired items.
@@ -82,4 +88,29 @@ async fn run_foreground(a: RunArgs) -> anyhow::Result<()> {
     hexaclaw_shared::host::serve_local(router, addr)
         .await
         .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// Take the data directory's gateway lock (`gateway.lock`, an OS file lock, so a gateway
+/// that died leaves nothing to clean up), or explain who holds it.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("gateway.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another `hexaclaw gateway run` is serving {}: run one gateway per data directory \
+             (admin commands may run beside it)",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            anyhow::bail!("cannot lock {}: {e}", path.display())
+        }
+    }
 }

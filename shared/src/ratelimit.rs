@@ -1,10 +1,14 @@
 //! Per-key rate limits: minute and day window counters (exact: a conditional increment each)
-//! and concurrency leases (slot items with a TTL, so a slot held by a function that died frees
-//! itself when the lease expires).
+//! and concurrency leases. Where several processes serve one store (Lambda functions on
+//! DynamoDB) a lease is a slot item with a TTL, so a slot held by a function that died frees
+//! itself when the lease expires; where one process serves it (the local gateway on its
+//! embedded store) leases are a table in that process (`Leases`).
 
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::store::{Cond, Item, Key, StoreError, StoreRef, Table, Update};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Effective limits for a key: per-key overrides over the tier's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,10 +173,7 @@ pub async fn acquire_lease(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::rate_limited(
-        format!("Too many concurrent requests: at most {limit} in flight for this key"),
-        1,
-    ))
+    Err(too_many(limit))
 }
 
 /// Free a slot (only if it is still ours: an expired lease may have been taken over).
@@ -187,6 +188,126 @@ pub async fn release_lease(store: &StoreRef, lease: &Lease) {
     if let Err(e) = r {
         if !matches!(e, StoreError::ConditionFailed) {
             tracing::warn!(error = %e, "lease release failed; it will expire on its own");
+        }
+    }
+}
+
+/// Where this process keeps the concurrency leases of the requests it serves.
+#[derive(Clone)]
+pub enum Leases {
+    /// Slot items in the store (`acquire_lease`), seen by every process that serves it.
+    Stored,
+    /// A table in this process, for a store that only this process serves
+    /// (`Store::single_server`: the local gateway's embedded store). A lease then costs no
+    /// store write on either side of the upstream call, and needs no TTL: the table goes
+    /// with the process, so a crash cannot leave a slot taken.
+    Local(Arc<LocalLeases>),
+}
+
+/// Requests in flight per key, for `Leases::Local`.
+#[derive(Debug, Default)]
+pub struct LocalLeases {
+    in_flight: Mutex<HashMap<String, u32>>,
+}
+
+impl LocalLeases {
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
+        // The map is consistent after any panic (single inserts and decrements).
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Requests of `key_id` holding a slot now.
+    pub fn in_flight(&self, key_id: &str) -> u32 {
+        self.table().get(key_id).copied().unwrap_or(0)
+    }
+}
+
+/// A slot of `Leases::Local`, freed when dropped (so no path can leak one).
+pub struct LocalSlot {
+    table: Arc<LocalLeases>,
+    key_id: String,
+}
+
+impl std::fmt::Debug for LocalSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalSlot")
+            .field("key_id", &self.key_id)
+            .finish()
+    }
+}
+
+impl Drop for LocalSlot {
+    fn drop(&mut self) {
+        let mut t = self.table.table();
+        if let Some(n) = t.get_mut(&self.key_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                t.remove(&self.key_id);
+            }
+        }
+    }
+}
+
+/// A concurrency slot a request holds until it ends (`Leases::release`).
+#[derive(Debug)]
+pub enum Slot {
+    Stored(Lease),
+    Local(LocalSlot),
+}
+
+fn too_many(limit: u32) -> ApiError {
+    ApiError::rate_limited(
+        format!("Too many concurrent requests: at most {limit} in flight for this key"),
+        1,
+    )
+}
+
+impl Leases {
+    /// Leases for requests served from `store`.
+    pub fn for_store(store: &StoreRef) -> Self {
+        if store.single_server() {
+            Leases::Local(Arc::default())
+        } else {
+            Leases::Stored
+        }
+    }
+
+    /// Take one of the key's `limit` slots, or 429.
+    pub async fn acquire(
+        &self,
+        store: &StoreRef,
+        key_id: &str,
+        limit: u32,
+        ttl_secs: i64,
+        now: i64,
+    ) -> Result<Slot, ApiError> {
+        match self {
+            Leases::Stored => acquire_lease(store, key_id, limit, ttl_secs, now)
+                .await
+                .map(Slot::Stored),
+            Leases::Local(table) => {
+                let mut t = table.table();
+                let n = t.entry(key_id.to_owned()).or_insert(0);
+                if *n >= limit {
+                    if *n == 0 {
+                        t.remove(key_id);
+                    }
+                    return Err(too_many(limit));
+                }
+                *n += 1;
+                Ok(Slot::Local(LocalSlot {
+                    table: Arc::clone(table),
+                    key_id: key_id.to_owned(),
+                }))
+            }
+        }
+    }
+
+    /// Free a slot.
+    pub async fn release(store: &StoreRef, slot: Slot) {
+        match slot {
+            Slot::Stored(lease) => release_lease(store, &lease).await,
+            Slot::Local(local) => drop(local),
         }
     }
 }

@@ -21,6 +21,9 @@ pub struct AppState {
     pub vectors: Option<Arc<dyn crate::vectors::VectorBackend>>,
     /// The Guardian scanner (deny-list and thresholds from config), shared by every request.
     pub guardian: crate::guardian::Guardian,
+    /// Where concurrency leases live: in the store, or in this process when it is the
+    /// store's only server (`Store::single_server`).
+    pub leases: crate::ratelimit::Leases,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             .unwrap_or_else(|_| reqwest::Client::new());
         AppState {
             config: Arc::new(config),
+            leases: crate::ratelimit::Leases::for_store(&store),
             store,
             key_cache: Arc::new(KeyCache::new(ttl)),
             http,

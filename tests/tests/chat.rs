@@ -860,6 +860,93 @@ async fn rate_limited_request_has_headers_and_no_upstream_call() {
     assert_eq!(fake.count(), 2);
 }
 
+/// The key's concurrency limit on the gateway (whose leases live in the process): with two
+/// slow calls in flight a third is a 429 that never reaches the upstream, and the slots are
+/// free again once the calls end, including one that failed upstream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrency_limit_refuses_the_extra_request_and_frees_slots() {
+    let (fake, env) = setup().await;
+    let gw = env.gateway();
+    let (acct, _) = env.account_with_key(Tier::Pro, GRANT).await;
+    let (key_id, key) = keys::create(
+        &env.state.store,
+        TEST_PEPPER,
+        NewKeyParams {
+            account_id: &acct,
+            name: "two-lanes",
+            scopes: vec![],
+            rate_limits: RateLimitOverride {
+                concurrent: Some(2),
+                ..Default::default()
+            },
+            kind: KeyKind::Api,
+        },
+    )
+    .await
+    .expect("key");
+    let key_id = key_id.id;
+    let leases = match &env.state.leases {
+        hexaclaw_shared::ratelimit::Leases::Local(t) => t.clone(),
+        hexaclaw_shared::ratelimit::Leases::Stored => {
+            panic!("the embedded store keeps leases in the process")
+        }
+    };
+    let slow = chat_body("gpt-4.1", "Hello [slow]", false);
+    let calls: Vec<_> = (0..2)
+        .map(|_| {
+            let (gw, key, body) = (gw.clone(), key.clone(), slow.clone());
+            tokio::spawn(async move { call(&gw, chat_req(&key, &body, &[])).await })
+        })
+        .collect();
+    // Both are past the pipeline (holding their slots) once the upstream has seen them.
+    for _ in 0..200 {
+        if fake.count() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(fake.count(), 2, "both slow calls reached the upstream");
+    assert_eq!(leases.in_flight(&key_id), 2);
+    let r = call(
+        &gw,
+        chat_req(&key, &chat_body("gpt-4.1", "Hello", false), &[]),
+    )
+    .await;
+    r.assert_error(429);
+    assert!(
+        String::from_utf8_lossy(&r.body).contains("Too many concurrent requests"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_rate_headers(&r.headers);
+    assert_eq!(fake.count(), 2, "the refused request never went upstream");
+    for c in calls {
+        assert_eq!(c.await.expect("task").status, 200);
+    }
+    assert_eq!(leases.in_flight(&key_id), 0, "slots freed after the calls");
+    // An upstream failure frees its slot too.
+    let r = call(
+        &gw,
+        chat_req(&key, &chat_body("gpt-4.1", "Hello [error400]", false), &[]),
+    )
+    .await;
+    r.assert_error(400);
+    assert_eq!(
+        leases.in_flight(&key_id),
+        0,
+        "slot freed after an upstream error"
+    );
+    for _ in 0..2 {
+        let r = call(
+            &gw,
+            chat_req(&key, &chat_body("gpt-4.1", "Hello", false), &[]),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+    }
+    assert_eq!(leases.in_flight(&key_id), 0);
+}
+
 /// An alias is answered by its model, and both names are in the headers.
 #[tokio::test]
 async fn alias_is_reported_in_model_headers() {

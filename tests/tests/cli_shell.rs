@@ -437,3 +437,60 @@ async fn limited_key(gw: &Gateway) -> String {
     .unwrap()
     .1
 }
+
+/// One gateway per data directory: a second `gateway run` on a served directory exits at once
+/// with an error naming it (the first keeps serving), while `admin` commands still run beside it.
+#[tokio::test]
+async fn a_second_gateway_on_the_same_data_dir_is_refused() {
+    let gw = Gateway::start().await;
+    let dir = gw.data.path().display().to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = std::process::Command::new(harness::hexaclaw_bin())
+        .args([
+            "gateway",
+            "run",
+            "--port",
+            &port.to_string(),
+            "--data-dir",
+            &dir,
+        ])
+        .env("HEXACLAW_STORE", "embedded")
+        .env("HEXACLAW_KEY_PEPPER", hexaclaw_tests::TEST_PEPPER)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run a second gateway");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "second gateway started: {stderr}");
+    assert!(
+        stderr.contains("another `hexaclaw gateway run` is serving") && stderr.contains(&dir),
+        "{stderr}"
+    );
+    let admin = std::process::Command::new(harness::hexaclaw_bin())
+        .args([
+            "admin",
+            "--data-dir",
+            &dir,
+            "account",
+            "create",
+            "--email",
+            "side@example.com",
+        ])
+        .env("HEXACLAW_KEY_PEPPER", hexaclaw_tests::TEST_PEPPER)
+        .output()
+        .expect("run admin");
+    assert!(
+        admin.status.success(),
+        "admin beside the gateway: {}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
+    let port = gw.base.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "the first gateway still serves: {}",
+        gw.log()
+    );
+}

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::idempotency::{self, Claim, ClaimToken, StoredResponse};
 use crate::metering::{self, Generation, Hold, SettleOutcome, Settlement, UsageDelta};
 use crate::money::MicroCredits;
-use crate::ratelimit::{self, Lease, Limits, RateInfo};
+use crate::ratelimit::{self, Leases, Limits, RateInfo, Slot};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
@@ -56,7 +56,7 @@ pub struct Ticket {
     pub principal: Principal,
     pub rate: RateInfo,
     pub spec: RouteSpec,
-    lease: Option<Lease>,
+    lease: Option<Slot>,
     idem: Option<ClaimToken>,
     hold: Option<Hold>,
     /// Why the hold requested with `keep_on_402` was refused; the handler must deal with it.
@@ -167,7 +167,9 @@ pub async fn begin_with_hold(
         crate::store::wave(alone, async {
             tokio::join!(
                 ratelimit::admit(store, &key_id, limits, now),
-                ratelimit::acquire_lease(store, &key_id, limits.concurrent, lease_ttl, now),
+                state
+                    .leases
+                    .acquire(store, &key_id, limits.concurrent, lease_ttl, now),
                 async {
                     match &idem_key {
                         Some(k) => {
@@ -210,15 +212,18 @@ pub async fn begin_with_hold(
     // A 402 the handler asked to see (to retry a smaller hold) does not undo the rest.
     let soft_402 = hold.is_some_and(|h| h.keep_on_402)
         && matches!(&held, Err(e) if e.status == axum::http::StatusCode::PAYMENT_REQUIRED);
-    let lease_taken = lease.as_ref().ok().cloned();
+    let (mut lease, lease_refused) = match lease {
+        Ok(slot) => (Some(slot), None),
+        Err(e) => (None, Some(e)),
+    };
     let hold_taken = held.as_ref().ok().cloned().flatten();
     // The first refusal wins, in pipeline order: rate, idempotency, concurrency, credits.
-    let refusal: Option<ApiError> = match (&rate, &claim, &lease, &held) {
+    let refusal: Option<ApiError> = match (&rate, &claim, &lease_refused, &held) {
         (Err(e), _, _, _) => Some(e.clone()),
         (Ok(_), Err(e), _, _) => Some(e.clone()),
         (Ok(_), Ok(Some(Claim::Replay(_))), _, _) => None,
-        (Ok(_), Ok(_), Err(e), _) => Some(e.clone()),
-        (Ok(_), Ok(_), Ok(_), Err(e)) if !soft_402 => Some(e.clone()),
+        (Ok(_), Ok(_), Some(e), _) => Some(e.clone()),
+        (Ok(_), Ok(_), None, Err(e)) if !soft_402 => Some(e.clone()),
         _ => None,
     };
     let replay = matches!(&claim, Ok(Some(Claim::Replay(_))));
@@ -226,7 +231,7 @@ pub async fn begin_with_hold(
         let store = store.clone();
         let keep_claim = replay; // a replay never owned the key
         let (l, t, h) = (
-            lease_taken,
+            lease.take(),
             if keep_claim { None } else { owned },
             hold_taken,
         );
@@ -235,7 +240,7 @@ pub async fn begin_with_hold(
                 let _ = metering::void(&store, &h).await;
             }
             if let Some(l) = l {
-                ratelimit::release_lease(&store, &l).await;
+                Leases::release(&store, l).await;
             }
             if let Some(t) = t {
                 idempotency::release(&store, &t).await;
@@ -270,7 +275,7 @@ pub async fn begin_with_hold(
         principal,
         rate,
         spec,
-        lease: lease.ok(),
+        lease,
         idem,
         hold,
         hold_refused,
@@ -410,8 +415,8 @@ impl Ticket {
             }
         };
         let release_fut = async {
-            if let Some(l) = &lease {
-                ratelimit::release_lease(&state.store, l).await;
+            if let Some(l) = lease {
+                Leases::release(&state.store, l).await;
             }
         };
         let (result, ()) =
@@ -444,7 +449,7 @@ impl Ticket {
             let _ = metering::void(&store, &h).await;
         }
         if let Some(l) = self.lease.take() {
-            ratelimit::release_lease(&store, &l).await;
+            Leases::release(&store, l).await;
         }
         if let Some(t) = self.idem.take() {
             match response {
@@ -477,7 +482,7 @@ impl Ticket {
             }
         }
         if let Some(l) = self.lease.take() {
-            ratelimit::release_lease(&store, &l).await;
+            Leases::release(&store, l).await;
         }
         if let Some(t) = self.idem.take() {
             idempotency::release(&store, &t).await;

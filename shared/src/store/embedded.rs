@@ -240,6 +240,10 @@ impl crate::store::Flush for Committer {
 
 #[async_trait]
 impl Store for EmbeddedEngine {
+    fn single_server(&self) -> bool {
+        true
+    }
+
     async fn purge_expired(&self, max: usize) -> StoreResult<u64> {
         self.sweep_expired(max).await
     }

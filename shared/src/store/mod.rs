@@ -546,6 +546,14 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_expired(&self, _max: usize) -> StoreResult<u64> {
         Ok(0)
     }
+
+    /// Whether only one process serves requests from this store, so what requests only
+    /// coordinate while they run (concurrency leases) may live in that process instead. True
+    /// for the embedded engine: `hexaclaw gateway run` locks its data directory, and the other
+    /// processes that open the file (`hexaclaw admin`) serve no requests.
+    fn single_server(&self) -> bool {
+        false
+    }
 }
 
 /// A shared handle to whichever engine is configured.
