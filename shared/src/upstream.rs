@@ -4,6 +4,7 @@
 //! never logged.
 
 use crate::error::ApiError;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Per-call settings.
@@ -52,9 +53,10 @@ pub async fn post_with_retry(
     body: &[u8],
     opts: CallOpts,
 ) -> Result<reqwest::Response, ApiError> {
+    let parsed = parse_url(url)?;
     let mut attempt = 0u32;
     loop {
-        let mut rb = client.post(url);
+        let mut rb = client.post(parsed.clone());
         for (k, v) in headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -97,6 +99,30 @@ pub async fn post_with_retry(
             None => return result.map_err(|e| transport_error(&e)),
         }
     }
+}
+
+/// Upstream URLs already parsed. They are few (each provider's origin and paths), and parsing
+/// one (with its host's IDNA mapping) cost a few microseconds of every request.
+static PARSED_URLS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, reqwest::Url>>> =
+    std::sync::LazyLock::new(Default::default);
+/// Beyond this many distinct URLs, parse without remembering.
+const MAX_PARSED_URLS: usize = 256;
+
+/// `url` parsed, from `PARSED_URLS` when seen before. A URL that does not parse is our
+/// configuration's fault (a bad origin override), so a 502 without the URL (it may hold a key).
+fn parse_url(url: &str) -> Result<reqwest::Url, ApiError> {
+    let mut cache = PARSED_URLS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(u) = cache.get(url) {
+        return Ok(u.clone());
+    }
+    let u = reqwest::Url::parse(url).map_err(|e| {
+        tracing::error!(url = %redact_url(url), error = %e, "upstream URL does not parse");
+        ApiError::bad_gateway("The provider connection failed")
+    })?;
+    if cache.len() < MAX_PARSED_URLS {
+        cache.insert(url.to_owned(), u.clone());
+    }
+    Ok(u)
 }
 
 /// Map a transport failure to our error (no URL with secrets, no key).

@@ -94,15 +94,21 @@ pub fn usage_ops(account_id: &str, u: &UsageDelta, cost: MicroCredits) -> Vec<Tx
 
 /// The generation record put (inside the settlement).
 pub fn generation_put(g: &Generation, cost: MicroCredits) -> TxOp {
-    let mut v = serde_json::to_value(g).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("cost_micros".into(), serde_json::json!(cost.0));
+    // The record's JSON object with `cost_micros` appended: written straight from the struct
+    // (the settlement is on the response path), not through a `serde_json::Value` map.
+    let mut doc = serde_json::to_string(g).unwrap_or_else(|_| "{}".to_owned());
+    doc.pop(); // the closing brace
+    if doc.len() > 1 {
+        doc.push(',');
     }
+    doc.push_str("\"cost_micros\":");
+    doc.push_str(&cost.0.to_string());
+    doc.push('}');
     TxOp::Put {
         table: Table::Generations,
         item: Item::new(&Key::new(format!("GEN#{}", g.id), "G"))
             .with("account_id", g.account_id.as_str())
-            .with("doc", v.to_string())
+            .with("doc", doc)
             .with(crate::store::EXPIRES_AT, g.created_at + GENERATION_TTL_SECS),
         cond: Some(Cond::NotExists),
     }
@@ -186,4 +192,33 @@ pub async fn usage_rows(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stored document is the record's JSON object plus what it cost.
+    #[test]
+    fn generation_doc_is_the_record_with_its_cost() {
+        let g = Generation {
+            id: "gen_1".into(),
+            account_id: "acct_1".into(),
+            service: "chat".into(),
+            model_used: Some("gpt-4.1".into()),
+            prompt_tokens: Some(19),
+            status: "completed".into(),
+            created_at: 1_700_000_000,
+            ..Default::default()
+        };
+        let TxOp::Put { item, .. } = generation_put(&g, MicroCredits(1234)) else {
+            panic!("a put");
+        };
+        let doc: serde_json::Value =
+            serde_json::from_str(item.s("doc").expect("doc")).expect("valid JSON");
+        let mut want = serde_json::to_value(&g).unwrap();
+        want["cost_micros"] = serde_json::json!(1234);
+        assert_eq!(doc, want);
+        assert_eq!(item.s("account_id"), Some("acct_1"));
+    }
 }

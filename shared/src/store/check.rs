@@ -3,7 +3,7 @@
 
 use super::{
     Attr, Cond, EXPIRES_AT, GSI1PK, GSI1SK, Item, Key, PK, Query, SK, SkRange, StoreError,
-    StoreResult, TxOp, Update,
+    StoreResult, Table, TxOp, Update,
 };
 use std::collections::HashSet;
 
@@ -149,7 +149,8 @@ pub(crate) fn tx(ops: &[TxOp]) -> StoreResult<()> {
             ops.len()
         )));
     }
-    let mut seen = HashSet::new();
+    // At most 100 ops: a scan of those before each is cheaper than hashing every key.
+    let mut seen: Vec<(Table, Key)> = Vec::with_capacity(ops.len());
     for op in ops {
         let (table, k) = match op {
             TxOp::Put {
@@ -190,9 +191,10 @@ pub(crate) fn tx(ops: &[TxOp]) -> StoreResult<()> {
                 (*table, k.clone())
             }
         };
-        if !seen.insert((table, k)) {
+        if seen.iter().any(|(t, key)| *t == table && *key == k) {
             return Err(invalid("transaction names one item twice"));
         }
+        seen.push((table, k));
     }
     Ok(())
 }
