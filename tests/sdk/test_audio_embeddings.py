@@ -13,7 +13,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from conftest import BIN, Gateway, free_port
+from conftest import BIN, Gateway, free_port, wait_for_startup_maintenance
 from fake_services import AUDIO_CHUNKS, TRANSCRIPT, FakeServices
 
 AUDIO_FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "audio")
@@ -56,6 +56,7 @@ def services_gateway(fake):
                 proc.kill()
                 raise RuntimeError("gateway did not start: " + open(log_path).read())
             time.sleep(0.1)
+    wait_for_startup_maintenance(log_path, proc, deadline)
     yield Gateway(data_dir, port, log_path, proc)
     proc.terminate()
     try:

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import BIN, Gateway, free_port
+from conftest import BIN, Gateway, free_port, wait_for_startup_maintenance
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 BRAVE_KEY = "brave-sdk-test-key"
@@ -59,6 +59,7 @@ def brave_gateway():
     port = free_port()
     log_path = os.path.join(data_dir, "gateway.log")
     env = dict(os.environ)
+    env["RUST_LOG"] = "info"  # wait_for_startup_maintenance reads an info line
     env.update({
         "HEXACLAW_KEY_CACHE_TTL_SECS": "0",
         "HEXACLAW_UPSTREAM_BRAVE": brave.origin,
@@ -79,6 +80,7 @@ def brave_gateway():
                 proc.kill()
                 raise RuntimeError("gateway did not start: " + open(log_path).read())
             time.sleep(0.1)
+    wait_for_startup_maintenance(log_path, proc, deadline)
     gw = Gateway(data_dir, port, log_path, proc)
     gw.brave = brave
     yield gw

@@ -80,6 +80,8 @@ impl Gateway {
             &dir,
         ])
         .env("HEXACLAW_STORE", "embedded")
+        // `start_with` waits for the start-up maintenance run's log line.
+        .env("RUST_LOG", "info")
         .env("HEXACLAW_KEY_PEPPER", TEST_PEPPER)
         .env("HEXACLAW_KEY_CACHE_TTL_SECS", "0")
         .env("HEXACLAW_UPSTREAM_OPENAI", &llm.origin)
@@ -107,6 +109,16 @@ impl Gateway {
                 gw.log()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // The gateway runs maintenance once at start (monthly grants included); a test's
+        // account created before that run reads its queue would get its first grant at once.
+        while !gw.log().contains("maintenance run") {
+            assert!(
+                Instant::now() < deadline,
+                "the gateway's start-up maintenance run did not finish: {}",
+                gw.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         gw
     }
