@@ -62,7 +62,7 @@ async fn run_foreground(a: RunArgs) -> anyhow::Result<()> {
     // One gateway per data directory: it is the store's only server, which lets concurrency
     // leases live in this process (`Store::single_server`). Held until the process exits.
     let _lock = match &config.store {
-        StoreConfig::Embedded { data_dir } => Some(lock_data_dir(data_dir)?),
+        StoreConfig::Embedded { data_dir } => lock_data_dir(data_dir)?,
         StoreConfig::Dynamo { .. } => None,
     };
     let state = AppState::from_config(config).await?;
@@ -91,8 +91,9 @@ async fn run_foreground(a: RunArgs) -> anyhow::Result<()> {
 }
 
 /// Take the data directory's gateway lock (`gateway.lock`, an OS file lock, so a gateway
-/// that died leaves nothing to clean up), or explain who holds it.
-fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+/// that died leaves nothing to clean up), or explain who holds it. Where the file system
+/// cannot lock files at all, warn and run unlocked rather than refuse to start.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<Option<std::fs::File>> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join("gateway.lock");
     let file = std::fs::OpenOptions::new()
@@ -103,14 +104,20 @@ fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
         .open(&path)
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
+        Ok(()) => Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
             "another `hexaclaw gateway run` is serving {}: run one gateway per data directory \
              (admin commands may run beside it)",
             dir.display()
         ),
         Err(std::fs::TryLockError::Error(e)) => {
-            anyhow::bail!("cannot lock {}: {e}", path.display())
+            tracing::warn!(
+                path = %path.display(),
+                error = %e,
+                "cannot lock the data directory; make sure only one gateway serves it \
+                 (concurrency limits are kept per gateway process)"
+            );
+            Ok(None)
         }
     }
 }
