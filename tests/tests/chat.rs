@@ -891,7 +891,10 @@ async fn concurrency_limit_refuses_the_extra_request_and_frees_slots() {
             panic!("the embedded store keeps leases in the process")
         }
     };
-    let slow = chat_body("gpt-4.1", "Hello [slow]", false);
+    // Streamed, so each call holds its slot for the whole stream (a pause between every
+    // event): seconds, where a slow non-streamed answer would leave a loaded machine only
+    // 300 ms to send the third request.
+    let slow = chat_body("gpt-4.1", "Hello [slow]", true);
     let calls: Vec<_> = (0..2)
         .map(|_| {
             let (gw, key, body) = (gw.clone(), key.clone(), slow.clone());
