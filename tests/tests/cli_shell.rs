@@ -444,22 +444,7 @@ async fn limited_key(gw: &Gateway) -> String {
 async fn a_second_gateway_on_the_same_data_dir_is_refused() {
     let gw = Gateway::start().await;
     let dir = gw.data.path().display().to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out = std::process::Command::new(harness::hexaclaw_bin())
-        .args([
-            "gateway",
-            "run",
-            "--port",
-            &port.to_string(),
-            "--data-dir",
-            &dir,
-        ])
-        .env("HEXACLAW_STORE", "embedded")
-        .env("HEXACLAW_KEY_PEPPER", hexaclaw_tests::TEST_PEPPER)
+    let out = harness::gateway_command(harness::free_port(), &dir)
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run a second gateway");

@@ -47,12 +47,28 @@ impl Drop for Gateway {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// `hexaclaw gateway run` on `port` and the embedded store in `dir`, with the test pepper.
+pub fn gateway_command(port: u16, dir: &str) -> Command {
+    let mut c = Command::new(hexaclaw_bin());
+    c.args([
+        "gateway",
+        "run",
+        "--port",
+        &port.to_string(),
+        "--data-dir",
+        dir,
+    ])
+    .env("HEXACLAW_STORE", "embedded")
+    .env("HEXACLAW_KEY_PEPPER", TEST_PEPPER);
+    c
 }
 
 impl Gateway {
@@ -70,27 +86,17 @@ impl Gateway {
         let env = TestEnv::embedded_with(&[("HEXACLAW_DATA_DIR", dir.as_str())]).await;
         let port = free_port();
         let log = std::fs::File::create(data.path().join("gateway.log")).unwrap();
-        let mut c = Command::new(hexaclaw_bin());
-        c.args([
-            "gateway",
-            "run",
-            "--port",
-            &port.to_string(),
-            "--data-dir",
-            &dir,
-        ])
-        .env("HEXACLAW_STORE", "embedded")
+        let mut c = gateway_command(port, &dir);
         // `start_with` waits for the start-up maintenance run's log line.
-        .env("RUST_LOG", "info")
-        .env("HEXACLAW_KEY_PEPPER", TEST_PEPPER)
-        .env("HEXACLAW_KEY_CACHE_TTL_SECS", "0")
-        .env("HEXACLAW_UPSTREAM_OPENAI", &llm.origin)
-        .env("OPENAI_API_KEY", scripted::OPENAI_KEY)
-        .envs(svc.env())
-        .envs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log);
+        c.env("RUST_LOG", "info")
+            .env("HEXACLAW_KEY_CACHE_TTL_SECS", "0")
+            .env("HEXACLAW_UPSTREAM_OPENAI", &llm.origin)
+            .env("OPENAI_API_KEY", scripted::OPENAI_KEY)
+            .envs(svc.env())
+            .envs(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
         let child = c.spawn().expect("spawn gateway");
         let base = format!("http://127.0.0.1:{port}");
         let gw = Gateway {
